@@ -1,0 +1,64 @@
+"""What extraction hands to the rest of the service: per primary sarcoma, the clinical inputs
+for the core plus where each one came from.
+
+FHIR references are kept as relative literal references ("Observation/abc") so cards can name
+their sources and emitted Observations can point back at them (``derivedFrom``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from cds.model import TumorInputs
+
+
+class Classification(StrEnum):
+    """AJCC classification the staging rests on; decides the c/p prefix of what we emit."""
+
+    CLINICAL = "c"
+    PATHOLOGIC = "p"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where one input value came from."""
+
+    reference: str  # "Observation/123" or "Condition/456"
+    date: str | None = None  # effective date/time as recorded (FHIR dateTime string)
+    status: str | None = None  # the resource's status ("final", "preliminary", ...)
+    text: str | None = None  # the value as the chart shows it, e.g. "55 mm", "pT2"
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryTumor:
+    """One primary soft tissue sarcoma Condition with its inputs for the core.
+
+    ``sources`` maps an input field name of :class:`cds.model.TumorInputs` ("size_cm",
+    "mitoses", "t", ...) to where it came from. ``others`` keeps, per field, the values that
+    were found but not used (older or superseded), so the card can report them.
+    """
+
+    condition: str  # "Condition/<id>"
+    description: str  # e.g. "Leiomyosarcoma of left thigh" (chart text, not escaped)
+    inputs: TumorInputs
+    classification: Classification = Classification.CLINICAL
+    sources: dict[str, Source] = field(default_factory=dict)
+    others: dict[str, tuple[Source, ...]] = field(default_factory=dict)
+    preliminary: bool = False  # the result rests on at least one preliminary input
+    notes: tuple[str, ...] = ()  # data-quality notes concerning this tumor
+
+    @property
+    def input_references(self) -> tuple[str, ...]:
+        """Every Observation the inputs rest on, for ``derivedFrom`` (stable order)."""
+        refs = {s.reference for s in self.sources.values()}
+        return tuple(sorted(r for r in refs if r.startswith("Observation/")))
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """Everything read from one patient's resources."""
+
+    patient_id: str
+    primaries: tuple[PrimaryTumor, ...] = ()
+    notes: tuple[str, ...] = ()  # notes not tied to one tumor (ignored resources, ...)
