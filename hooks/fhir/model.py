@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cds.model import TumorInputs
+from cds.model import Assessment, TumorInputs
 
 
 class Classification(StrEnum):
@@ -62,3 +62,11 @@ class Extraction:
     patient_id: str
     primaries: tuple[PrimaryTumor, ...] = ()
     notes: tuple[str, ...] = ()  # notes not tied to one tumor (ignored resources, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class TumorReport:
+    """One primary tumor as read from the chart, with the core's answer for it."""
+
+    tumor: PrimaryTumor
+    assessment: Assessment

@@ -1,0 +1,40 @@
+"""The ``sarcoma-cds`` console script.
+
+Each subcommand lives in the module that owns its concern; a module registers its parsers
+with ``register(subparsers)`` and sets ``handler`` (``args -> exit code``) as a default.
+Registration must stay cheap: heavy imports (FastAPI, fhir.resources) happen in handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+COMMAND_MODULES: tuple[str, ...] = ("cds.cli",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sarcoma-cds",
+        description=(
+            "Soft tissue sarcoma staging (AJCC 8th edition, FNCLCC grade) as clinical decision "
+            "support. Results support, and never replace, the judgement of the treating team."
+        ),
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
