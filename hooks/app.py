@@ -1,0 +1,369 @@
+"""The CDS Hooks service (https://cds-hooks.hl7.org/2.0/): ``create_app`` and ``app``.
+
+``hooks.app:app`` is what uvicorn serves. Settings come from ``SARCOMA_CDS_*`` variables
+(``hooks.settings``); a bad value fails at import, a missing authenticator while
+authentication is on fails at start-up (lifespan), never at the first request.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, Protocol, TypeVar
+
+import httpx
+import orjson
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.middleware.cors import CORSMiddleware
+
+from hooks.cards import CardFactory
+from hooks.errors import (
+    AuthenticationError,
+    BadRequest,
+    RequestIdMiddleware,
+    ServiceNotFound,
+    install_exception_handlers,
+    operation_outcome,
+    request_id,
+)
+from hooks.feedback import FeedbackRecord, FeedbackStore, SqliteFeedbackStore, add_feedback
+from hooks.fhir.model import Extraction, TumorReport
+from hooks.fhir_client import FhirClient
+from hooks.prefetch import gather_resources
+from hooks.services import REGISTRY, CdsService, Pipeline, default_pipeline
+from hooks.settings import AUTH_OFF_WARNING, LOCALHOST_ORIGIN_REGEX, Settings
+from hooks.wire import Card, CardsResponse, Discovery, FeedbackRequest, HookRequest
+
+log = logging.getLogger("hooks.service")
+
+_M = TypeVar("_M", HookRequest, FeedbackRequest)
+
+
+class Authenticator(Protocol):
+    """What the app needs from client authentication (implemented in ``hooks.auth``).
+
+    ``authenticate`` returns the caller's identity or raises an exception that maps to a bare
+    401. An authenticator may also have ``check_fhir_server(identity, url)`` (raising when the
+    client may not make us call ``url``) and a ``discovery_open`` attribute.
+    """
+
+    async def authenticate(self, request: Request) -> Any: ...
+
+
+class StartupError(RuntimeError):
+    """The service cannot start as configured; the message says which setting to fix."""
+
+
+class OrjsonResponse(JSONResponse):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def _uuid4() -> str:
+    return str(uuid.uuid4())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _auth_error_types() -> tuple[type[Exception], ...]:
+    types: list[type[Exception]] = [AuthenticationError]
+    try:
+        from hooks.auth import AuthenticationError as JwtAuthenticationError  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - hooks.auth ships with the service
+        return tuple(types)
+    types.append(JwtAuthenticationError)
+    return tuple(types)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    uuid_factory: Callable[[], str] = _uuid4,
+    clock: Callable[[], datetime] = _now,
+    transport: httpx.AsyncBaseTransport | None = None,
+    authenticator: Authenticator | None = None,
+    pipeline: Pipeline | None = None,
+    feedback_store: FeedbackStore | None = None,
+) -> FastAPI:
+    """Build the app. Tests inject ``uuid_factory``, ``clock``, ``transport`` (for FHIR
+    faults), ``authenticator``, ``pipeline`` and ``feedback_store``."""
+    cfg = settings if settings is not None else Settings.from_env()
+    store: FeedbackStore = feedback_store or SqliteFeedbackStore(cfg.db)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logging.getLogger("hooks").setLevel(cfg.log_level)
+        store.initialize()
+        async with httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(cfg.fhir_timeout),
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        ) as http:
+            auth = authenticator
+            owned = None
+            if auth is None and cfg.auth:
+                auth = owned = _default_authenticator()
+            if auth is None:
+                log.warning(AUTH_OFF_WARNING)
+            app.state.authenticator = auth
+            app.state.fhir = FhirClient(
+                http, timeout=cfg.fhir_timeout, max_pages=cfg.fhir_max_pages
+            )
+            try:
+                yield
+            finally:
+                close = getattr(owned, "aclose", None)
+                if close is not None:
+                    await close()
+
+    app = FastAPI(
+        title="sarcoma-cds",
+        summary="CDS Hooks decision support: soft tissue sarcoma staging (AJCC 8th edition)",
+        default_response_class=OrjsonResponse,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = cfg
+    app.state.authenticator = authenticator
+    install_exception_handlers(app)
+    for error_type in _auth_error_types()[1:]:
+        app.add_exception_handler(error_type, _bare_401)
+    _install_fhir_server_refusal(app)
+
+    _install_middleware(app, cfg)
+
+    _install_routes(
+        app, cfg, store=store, pipeline=pipeline, uuid_factory=uuid_factory, clock=clock
+    )
+    return app
+
+
+def _install_routes(
+    app: FastAPI,
+    cfg: Settings,
+    *,
+    store: FeedbackStore,
+    pipeline: Pipeline | None,
+    uuid_factory: Callable[[], str],
+    clock: Callable[[], datetime],
+) -> None:
+    resolved: dict[str, Pipeline] = {}
+    if pipeline is not None:
+        resolved["p"] = pipeline
+
+    def get_pipeline() -> Pipeline:
+        if "p" not in resolved:
+            resolved["p"] = default_pipeline()
+        return resolved["p"]
+
+    async def authenticated(request: Request) -> Any:
+        auth: Authenticator | None = request.app.state.authenticator
+        if auth is None:
+            return None
+        return await auth.authenticate(request)
+
+    async def discovery_caller(request: Request) -> Any:
+        auth = request.app.state.authenticator
+        if cfg.discovery_open or auth is None or getattr(auth, "discovery_open", False):
+            return None
+        return await authenticated(request)
+
+    Identity = Annotated[Any, Depends(authenticated)]
+    DiscoveryIdentity = Annotated[Any, Depends(discovery_caller)]
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/cds-services")
+    async def discovery(_: DiscoveryIdentity) -> dict[str, Any]:
+        return Discovery(services=[s.describe() for s in REGISTRY.values()]).wire()
+
+    @app.post("/cds-services/{service_id}")
+    async def call_service(service_id: str, request: Request, identity: Identity) -> Any:
+        service = _service(service_id)
+        hook_request = _parse(HookRequest, await request.body())
+        if hook_request.hook != service.hook:
+            raise BadRequest(f"service {service.id} answers the {service.hook} hook only")
+        auth = request.app.state.authenticator
+        resources = await gather_resources(
+            hook_request,
+            templates=service.prefetch,
+            client=request.app.state.fhir,
+            settings=cfg,
+            principal=identity,
+            check_fhir_server=getattr(auth, "check_fhir_server", None),
+        )
+        steps = get_pipeline()
+        patient_id = hook_request.context.patientId
+        extraction, reports = steps.stage(patient_id, resources)
+        effective = clock().isoformat(timespec="seconds").replace("+00:00", "Z")
+
+        def observations(report: TumorReport) -> list[dict[str, Any]]:
+            return steps.emit(patient_id, report, effective=effective, new_id=uuid_factory)
+
+        factory = CardFactory(new_uuid=uuid_factory, observations=observations, assess=steps.assess)
+        cards = factory.cards(extraction, reports)
+        if reports:
+            extra = _extraction_card(extraction, factory)
+            if extra is not None:
+                cards.append(extra)
+        if extraction.notes:
+            log.warning(
+                "request %s: %d data note(s) from extraction (e.g. resources ignored)",
+                request_id(request),
+                len(extraction.notes),
+            )
+        _check_unique_uuids(cards)
+        return CardsResponse(cards=cards).wire()
+
+    @app.post("/cds-services/{service_id}/feedback")
+    async def feedback(service_id: str, request: Request, _: Identity) -> dict[str, int]:
+        service = _service(service_id)
+        body = _parse(FeedbackRequest, await request.body())
+        records = [
+            FeedbackRecord(
+                service_id=service.id,
+                card=entry.card,
+                outcome=entry.outcome,
+                outcome_timestamp=entry.outcomeTimestamp,
+                accepted_suggestions=tuple(s.id for s in entry.acceptedSuggestions or ()),
+                override_system=(r.reason.system or "")
+                if (r := entry.overrideReason) and r.reason
+                else "",
+                override_code=r.reason.code if r and r.reason else "",
+                override_display=(r.reason.display or "") if r and r.reason else "",
+                user_comment=(r.userComment or "") if r else "",
+            )
+            for entry in body.feedback
+        ]
+        added = await add_feedback(store, records)
+        return {"received": len(records), "stored": added}
+
+
+def _install_middleware(app: FastAPI, cfg: Settings) -> None:
+    """Outermost first: request id, CORS (so refusals carry CORS headers), body limits."""
+    try:
+        from hooks.limits import BodyLimitMiddleware  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - hooks.limits ships with the service
+        pass
+    else:
+        app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(cfg.cors_origins),
+        allow_origin_regex=LOCALHOST_ORIGIN_REGEX if cfg.cors_allow_localhost else None,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Correlation-ID"],
+        expose_headers=["X-Request-ID"],
+        max_age=600,
+    )
+    app.add_middleware(RequestIdMiddleware)
+
+
+def _service(service_id: str) -> CdsService:
+    service = REGISTRY.get(service_id)
+    if service is None:
+        raise ServiceNotFound(f"no CDS service with id {service_id!r}"[:200])
+    return service
+
+
+def _parse(model: type[_M], raw: bytes) -> _M:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadRequest(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False)[:5]:
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {err['msg']}" if loc else str(err["msg"]))
+    return "invalid request: " + "; ".join(parts)
+
+
+def _check_unique_uuids(cards: list[Card]) -> None:
+    ids = [c.uuid for c in cards] + [s.uuid for c in cards for s in c.suggestions or ()]
+    if len(ids) != len(set(ids)):
+        raise RuntimeError("card or suggestion uuids are not unique in this response")
+
+
+def _extraction_card(extraction: Extraction, factory: CardFactory) -> Card | None:
+    from hooks.cards import DISCLAIMER, STAGE_SOURCE, md  # noqa: PLC0415
+
+    if not extraction.notes:
+        return None
+    lines = ["While reading the chart:", "", *[f"- {md(n)}" for n in extraction.notes]]
+    lines += ["", DISCLAIMER]
+    return Card(
+        uuid=factory.new_uuid(),
+        summary="Sarcoma staging: notes on the data read from the chart",
+        detail="\n".join(lines),
+        indicator="info",
+        source=STAGE_SOURCE,
+    )
+
+
+async def _bare_401(request: Request, exc: Exception) -> Any:
+    from starlette.responses import Response  # noqa: PLC0415
+
+    from hooks.errors import REQUEST_ID_HEADER  # noqa: PLC0415
+
+    log.info("request %s rejected: 401", request_id(request))
+    return Response(status_code=401, headers={REQUEST_ID_HEADER: request_id(request)})
+
+
+def _install_fhir_server_refusal(app: FastAPI) -> None:
+    try:
+        from hooks.auth import FhirServerNotAllowed  # noqa: PLC0415
+    except ImportError:  # pragma: no cover
+        return
+
+    async def refuse(request: Request, exc: Exception) -> Any:
+        rid = request_id(request)
+        log.info("request %s rejected: 403 fhirServer not allowed", rid)
+        return operation_outcome(403, "forbidden", "fhirServer is not allowed for this client", rid)
+
+    app.add_exception_handler(FhirServerNotAllowed, refuse)
+
+
+def _default_authenticator() -> Authenticator:
+    """``hooks.auth.Authenticator`` from the environment; any problem stops start-up."""
+    try:
+        from hooks.auth import Authenticator as JwtAuthenticator  # noqa: PLC0415
+    except ImportError as exc:  # pragma: no cover
+        raise StartupError(
+            "SARCOMA_CDS_AUTH is on but no authenticator is available (hooks.auth): "
+            "set SARCOMA_CDS_AUTH=off for local development only"
+        ) from exc
+    try:
+        built: Authenticator = JwtAuthenticator.from_env()
+    except ValueError as exc:
+        raise StartupError(
+            f"client authentication is on (SARCOMA_CDS_AUTH) but not configured: {exc}. "
+            "Set it up (see SECURITY.md) or set SARCOMA_CDS_AUTH=off on a development machine."
+        ) from None
+    return built
+
+
+app = create_app()

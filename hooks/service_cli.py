@@ -1,0 +1,114 @@
+"""``sarcoma-cds serve`` and ``sarcoma-cds feedback export``.
+
+Registration is cheap; uvicorn, FastAPI and the feedback store are imported in the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_CONFIG = 2
+
+
+def register(subparsers: Any) -> None:
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the CDS Hooks service",
+        description=(
+            "Run the CDS Hooks service (hooks.app:app) with uvicorn. Configuration comes from "
+            "SARCOMA_CDS_* environment variables; see the README's configuration table."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.set_defaults(handler=_serve)
+
+    feedback = subparsers.add_parser("feedback", help="card feedback stored by the service")
+    actions = feedback.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    export = actions.add_parser(
+        "export", help="print the stored feedback as JSON lines (oldest first)"
+    )
+    export.add_argument(
+        "--db", type=Path, help="SQLite file (default: SARCOMA_CDS_DB or var/sarcoma-cds.sqlite3)"
+    )
+    export.set_defaults(handler=_export)
+
+
+def _settings() -> Any:
+    from hooks.settings import Settings, SettingsError  # noqa: PLC0415
+
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"sarcoma-cds: configuration error: {exc}", file=sys.stderr)
+        return None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return EXIT_CONFIG
+    if not 0 < args.port < 65536:
+        print(f"sarcoma-cds: --port {args.port} is not a TCP port", file=sys.stderr)
+        return EXIT_CONFIG
+    from hooks.settings import AUTH_OFF_WARNING  # noqa: PLC0415
+
+    if settings.auth:
+        try:
+            from hooks.auth import AuthConfig  # noqa: PLC0415
+
+            AuthConfig.from_env()
+        except ValueError as exc:
+            print(
+                f"sarcoma-cds: client authentication is on (SARCOMA_CDS_AUTH, the default) but "
+                f"not configured: {exc}\n"
+                "  Configure it (SECURITY.md), or for local development only run with "
+                "SARCOMA_CDS_AUTH=off.",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        print("sarcoma-cds: authentication ON: CDS clients must send a JWT from a trusted issuer")
+    else:
+        banner = "!" * 78
+        print(f"{banner}\n{AUTH_OFF_WARNING}\n{banner}", file=sys.stderr)
+    origins = list(settings.cors_origins)
+    if settings.cors_allow_localhost:
+        origins.append("http(s)://localhost and 127.0.0.1 on any port")
+    print(f"sarcoma-cds: CORS origins: {', '.join(origins) or 'none'}")
+    print(f"sarcoma-cds: feedback database: {settings.db}")
+    print(f"sarcoma-cds: discovery at http://{args.host}:{args.port}/cds-services")
+
+    import uvicorn  # noqa: PLC0415
+
+    uvicorn.run(
+        "hooks.app:app",
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        server_header=False,
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import orjson  # noqa: PLC0415
+
+    from hooks.feedback import SqliteFeedbackStore  # noqa: PLC0415
+
+    path = args.db
+    if path is None:
+        settings = _settings()
+        if settings is None:
+            return EXIT_CONFIG
+        path = settings.db
+    if not path.is_file():
+        print(f"sarcoma-cds: no feedback database at {path}", file=sys.stderr)
+        return 1
+    out = sys.stdout.buffer
+    for record in SqliteFeedbackStore(path).export():
+        out.write(orjson.dumps(record.as_json()) + b"\n")
+    out.flush()
+    return 0

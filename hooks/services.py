@@ -1,0 +1,100 @@
+"""The registry of CDS services: one entry per service id, feeding discovery and routing.
+
+A service is a hook, its descriptive fields, its prefetch templates and the code that turns a
+patient's FHIR resources into cards.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cds.model import Assessment, TumorInputs
+from hooks.fhir.model import Extraction, TumorReport
+from hooks.prefetch import PREFETCH_TEMPLATES
+from hooks.wire import ServiceDescription
+
+
+class Stager(Protocol):
+    def __call__(
+        self, patient_id: str, resources: Sequence[dict[str, Any]]
+    ) -> tuple[Extraction, list[TumorReport]]: ...
+
+
+class Emitter(Protocol):
+    def __call__(
+        self,
+        patient_id: str,
+        report: TumorReport,
+        *,
+        effective: str,
+        new_id: Callable[[], str],
+    ) -> list[dict[str, Any]]: ...
+
+
+Assess = Callable[[TumorInputs], Assessment]
+
+
+@dataclass(frozen=True, slots=True)
+class CdsService:
+    id: str
+    hook: str
+    title: str
+    description: str
+    usage_requirements: str
+    prefetch: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> ServiceDescription:
+        return ServiceDescription(
+            hook=self.hook,
+            id=self.id,
+            title=self.title,
+            description=self.description,
+            prefetch=self.prefetch or None,
+            usageRequirements=self.usage_requirements,
+        )
+
+
+SARCOMA_STAGING = CdsService(
+    id="sarcoma-staging",
+    hook="patient-view",
+    title="Soft tissue sarcoma staging (AJCC 8th edition, FNCLCC grade)",
+    description=(
+        "Clinical decision support for adults with soft tissue sarcoma: computes the AJCC 8th "
+        "edition T, N, M, FNCLCC grade and stage group from the chart, shows how each value was "
+        "derived, what data is missing or disagrees, and the NCI PDQ treatment options. Supports, "
+        "and never replaces, the judgement of the treating team."
+    ),
+    usage_requirements=(
+        "Needs read access to the patient's Patient, Condition and Observation resources "
+        "(prefetch, or fhirServer with fhirAuthorization). Accepting the stage card's suggestion "
+        "creates mCODE staging Observations in the chart."
+    ),
+    prefetch=dict(PREFETCH_TEMPLATES),
+)
+
+REGISTRY: dict[str, CdsService] = {s.id: s for s in (SARCOMA_STAGING,)}
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The clinical steps behind the cards, injectable for tests."""
+
+    stage: Stager
+    emit: Emitter
+    assess: Assess | None = None
+
+
+def default_pipeline() -> Pipeline:
+    """The real pipeline: FHIR extraction + the clinical core + mCODE emission.
+
+    Imported on first use so that the app (and the CLI) start without loading FHIR models.
+    """
+    staging = importlib.import_module("hooks.staging")
+    emit = importlib.import_module("hooks.fhir.emit")
+    assess = importlib.import_module("cds.assess")
+    return Pipeline(
+        stage=staging.stage_patient, emit=emit.staging_observations, assess=assess.assess
+    )

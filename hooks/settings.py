@@ -1,0 +1,184 @@
+"""Service settings from ``SARCOMA_CDS_*`` environment variables, validated at start-up.
+
+A small stdlib loader (no pydantic-settings): every variable has an embedded default so that
+``sarcoma-cds serve`` starts with nothing configured, and a bad value stops start-up with a
+message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "SARCOMA_CDS_"
+
+# Browser clients on this machine: the CDS Hooks Sandbox run locally, or a page on localhost.
+LOCALHOST_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
+
+
+class SettingsError(ValueError):
+    """A ``SARCOMA_CDS_*`` variable has a value the service cannot use."""
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected on/off, true/false, yes/no or 1/0")
+
+
+def _parse_positive_float(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < float("inf"):  # also refuses NaN
+        raise ValueError("expected a positive number of seconds")
+    return value
+
+
+def _parse_positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("expected a positive integer")
+    return value
+
+
+def _parse_origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and (parts.scheme not in {"http", "https"} or not parts.netloc):
+            raise ValueError(f"{origin!r} is not an origin such as https://ehr.example.org")
+    return origins
+
+
+def _parse_url(raw: str) -> str:
+    if not raw.strip():
+        return ""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("expected an absolute http(s) URL")
+    return raw.strip().rstrip("/")
+
+
+def _parse_log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+def _m(parse: Callable[[str], Any], doc: str) -> dict[str, Any]:
+    """Field metadata: how to parse the environment variable, and what it means."""
+    return {"parse": parse, "doc": doc}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting, its environment variable (``SARCOMA_CDS_`` + upper-cased name) and meaning."""
+
+    public_base_url: str = field(
+        default="",
+        metadata=_m(
+            _parse_url,
+            "URL clients call this service at (JWT `aud` = it + path); required with auth on",
+        ),
+    )
+    auth: bool = field(
+        default=True,
+        metadata=_m(
+            _parse_bool, "Authenticate CDS clients (JWT); `off` only for local development"
+        ),
+    )
+    discovery_open: bool = field(
+        default=False,
+        metadata=_m(_parse_bool, "Serve GET /cds-services without client authentication"),
+    )
+    fhir_timeout: float = field(
+        default=1.5,
+        metadata=_m(
+            _parse_positive_float, "Seconds allowed for each FHIR server request (fallback)"
+        ),
+    )
+    fhir_deadline: float = field(
+        default=2.0,
+        metadata=_m(
+            _parse_positive_float, "Seconds allowed for all FHIR fallback queries of one call"
+        ),
+    )
+    fhir_max_pages: int = field(
+        default=20,
+        metadata=_m(
+            _parse_positive_int, "Most search result pages followed per query (`next` links)"
+        ),
+    )
+    allow_insecure_http: bool = field(
+        default=False,
+        metadata=_m(_parse_bool, "Accept plain-http `fhirServer` (and `jku`) URLs: tests only"),
+    )
+    db: Path = field(
+        default=Path("var/sarcoma-cds.sqlite3"),
+        metadata=_m(Path, "SQLite file for feedback and the JWT replay store (created at start)"),
+    )
+    cors_origins: tuple[str, ...] = field(
+        default=(), metadata=_m(_parse_origins, "Comma-separated browser origins allowed by CORS")
+    )
+    cors_allow_localhost: bool = field(
+        default=True,
+        metadata=_m(
+            _parse_bool, "Also allow http(s)://localhost and 127.0.0.1 origins on any port"
+        ),
+    )
+    log_level: str = field(default="INFO", metadata=_m(_parse_log_level, "Log level"))
+
+    def __post_init__(self) -> None:
+        if self.fhir_timeout > self.fhir_deadline:
+            raise SettingsError(
+                f"{PREFIX}FHIR_TIMEOUT ({self.fhir_timeout}) must not exceed "
+                f"{PREFIX}FHIR_DEADLINE ({self.fhir_deadline})"
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the ``SARCOMA_CDS_*`` variables this class defines.
+
+        Other ``SARCOMA_CDS_*`` variables are left to the modules that own them (``hooks.auth``).
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = PREFIX + f.name.upper()
+            raw = env.get(name)
+            if raw is None:
+                continue
+            try:
+                values[f.name] = f.metadata["parse"](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name}={raw!r}: {exc}") from None
+        return cls(**values)
+
+    def table(self) -> list[tuple[str, str, str]]:
+        """(variable, current value, meaning) rows, for documentation and start-up logs."""
+        rows = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            shown = ",".join(value) if isinstance(value, tuple) else str(value)
+            rows.append((PREFIX + f.name.upper(), shown, str(f.metadata["doc"])))
+        return rows
+
+
+AUTH_OFF_WARNING = (
+    "WARNING: SARCOMA_CDS_AUTH=off: CDS client authentication is DISABLED. Any caller can "
+    "request decision support and make this service query the FHIR server it names. "
+    "Use only on a development machine."
+)
+
+
+def is_valid_fhir_id(value: str) -> bool:
+    """FHIR R4 ``id`` datatype: 1-64 of [A-Za-z0-9-.]."""
+    return re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", value) is not None
