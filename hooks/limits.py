@@ -1,0 +1,185 @@
+"""Input limits: request body size, JSON nesting depth and FHIR resource count.
+
+``BodyLimitMiddleware`` is plain ASGI and sits outermost, so an oversized or pathologically
+nested body is refused before routing, validation or any parser sees it: 413 for a body over
+the byte limit (by ``Content-Length`` or, for a streamed body, by counting) or with too many
+FHIR resources, 400 for JSON nested deeper than the limit. Each refusal is an
+OperationOutcome.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+#: A CDS Hooks request with a prefetched Bundle nests about 15 levels deep
+#: (request > prefetch > Bundle > entry > resource > extension > value > coding ...).
+DEFAULT_MAX_JSON_DEPTH = 64
+DEFAULT_MAX_RESOURCES = 10_000
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+
+
+class LimitExceeded(Exception):
+    """A request over a limit; ``status`` is 400 or 413, ``code`` the FHIR issue type."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    max_resources: int = DEFAULT_MAX_RESOURCES
+
+
+def operation_outcome(code: str, diagnostics: str, *, correlation_id: str) -> dict[str, Any]:
+    """A FHIR R4 OperationOutcome with one error issue.
+
+    See http://hl7.org/fhir/R4/operationoutcome.html; ``code`` is from the IssueType value set.
+    """
+    return {
+        "resourceType": "OperationOutcome",
+        "id": correlation_id,
+        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
+    }
+
+
+def check_document(document: Any, limits: Limits) -> None:
+    """Raise ``LimitExceeded`` when parsed JSON nests too deep or holds too many resources."""
+    resources = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+            if isinstance(node.get("resourceType"), str):
+                resources += 1
+                if resources > limits.max_resources:
+                    raise LimitExceeded(
+                        413, "too-costly", f"more than {limits.max_resources} FHIR resources"
+                    )
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limits.max_json_depth:
+            raise LimitExceeded(
+                400, "structure", f"JSON nested deeper than {limits.max_json_depth}"
+            )
+        stack.extend((child, depth + 1) for child in children)
+
+
+def json_depth(raw: bytes) -> int:
+    """The bracket nesting depth of (possibly malformed) JSON text, strings ignored."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, delete=_NOT_BRACKETS)
+    if not brackets:
+        return 0
+    return max(itertools.accumulate(1 if b in b"[{" else -1 for b in brackets))
+
+
+def check_json_body(raw: bytes, limits: Limits) -> None:
+    """Check a JSON request body; malformed JSON is left for the application to report."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # The application's own parser (json.loads) recurses: never hand it deep nesting.
+        if json_depth(raw) > limits.max_json_depth:
+            raise LimitExceeded(
+                400, "structure", f"JSON nested deeper than {limits.max_json_depth}"
+            ) from None
+        return
+    check_document(document, limits)
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, limits: Limits | None = None) -> None:
+        self.app = app
+        self.limits = limits or Limits()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        maximum = self.limits.max_body_bytes
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                await _refuse(send, LimitExceeded(400, "invalid", "invalid Content-Length"))
+                return
+            if int(declared) > maximum:
+                await _refuse(send, _too_large(maximum))
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > maximum:
+                await _refuse(send, _too_large(maximum))
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body and _is_json(headers.get("content-type", "")):
+            try:
+                check_json_body(body, self.limits)
+            except LimitExceeded as exc:
+                await _refuse(send, exc)
+                return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _too_large(maximum: int) -> LimitExceeded:
+    return LimitExceeded(413, "too-costly", f"request body larger than {maximum} bytes")
+
+
+async def _refuse(send: Send, exc: LimitExceeded) -> None:
+    correlation_id = str(uuid.uuid4())
+    body = orjson.dumps(operation_outcome(exc.code, exc.message, correlation_id=correlation_id))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": exc.status,
+            "headers": [
+                (b"content-type", b"application/fhir+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-correlation-id", correlation_id.encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
