@@ -1,0 +1,217 @@
+"""The one entry point of the clinical core: grade, stage and treatment options for one tumor.
+
+AJCC Cancer Staging Manual 8th ed. (soft tissue sarcoma, ch. 40-45) and the FNCLCC grade, as
+reproduced in NCI PDQ Adult Soft Tissue Sarcoma Treatment (Tables 1-9, updated 2024-04-10).
+
+Uncertainty is part of the answer: with GX the stage is the one AJCC assigns (GX groups with
+G1) and ``alternatives`` lists every stage the unknown grade allows; with TX no stage is
+assigned and ``alternatives`` lists every stage the unknown T allows. Assumed N0/M0 are AJCC
+rules, not missing data, and are not expanded.
+"""
+
+from __future__ import annotations
+
+from cds.grading import fnclcc_grade
+from cds.histology import Scope, ajcc_scope, read_histology
+from cds.model import (
+    Assessment,
+    Grade,
+    M,
+    N,
+    Problem,
+    Severity,
+    SiteGroup,
+    Stage,
+    Status,
+    T,
+    TraceStep,
+    TumorInputs,
+)
+from cds.staging import (
+    GRADES_IF_UNKNOWN,
+    SITES,
+    m_category,
+    n_category,
+    possible_stages,
+    site_row,
+    stage_group,
+    stageable_t,
+    staged_sites,
+    t_category,
+    t_from_size,
+)
+from cds.treatment import treatment_options
+
+NOT_STAGED_SCOPES = frozenset({"unusual", "not-sts", "not-sarcoma"})
+
+SITE_UNKNOWN_REASON = (
+    "The site group is unknown. AJCC 8 stage groups exist only for the trunk and extremities "
+    "(ch. 41) and the retroperitoneum (ch. 44); there is no recommended stage grouping for "
+    "the head and neck or the abdomen and thoracic visceral organs. The alternatives are the "
+    "stages possible at the two staged site groups."
+)
+
+
+def _dedupe(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _t_values_at(site: SiteGroup, t: T, inputs: TumorInputs) -> tuple[T, ...]:
+    """The T values to try at ``site``: the known T, else the size-derived T, else all."""
+    stageable = stageable_t(site)
+    if t is not T.TX:
+        return (t,) if t in stageable or t is T.T0 else ()
+    if inputs.site is None and inputs.size_cm is not None and inputs.size_cm > 0:
+        derived = t_from_size(site, inputs.size_cm)
+        if derived is not None:
+            return (derived[0],)
+    return stageable
+
+
+def _stage(
+    inputs: TumorInputs,
+    *,
+    scope: Scope,
+    t: T,
+    n: N,
+    m: M,
+    grade: Grade,
+    trace: list[TraceStep],
+) -> tuple[Stage | None, Status, str | None, tuple[Stage, ...], str]:
+    """Stage group, status, reason, alternatives, and why no stage (for treatment notes)."""
+    grades = GRADES_IF_UNKNOWN if grade is Grade.GX else (grade,)
+    if scope.scope in NOT_STAGED_SCOPES:
+        why = "AJCC 8 gives no stage group for this tumor"
+        return None, Status.NOT_APPLICABLE, scope.reason, (), why
+    if inputs.site is None:
+        found: set[Stage] = set()
+        for site in staged_sites():
+            found.update(possible_stages([site], _t_values_at(site, t, inputs), n, m, grades))
+        trace.append(
+            TraceStep(
+                table=SITES.id,
+                row="site unknown",
+                source=SITES.source,
+                explanation=SITE_UNKNOWN_REASON,
+            )
+        )
+        return (
+            None,
+            Status.INSUFFICIENT_DATA,
+            SITE_UNKNOWN_REASON,
+            tuple(s for s in Stage if s in found),
+            "the site group, and so the stage group, is unknown",
+        )
+    result = stage_group(inputs.site, t, n, m, grade)
+    trace.extend(result.trace)
+    if inputs.site not in staged_sites():
+        site_name = site_row(inputs.site).text("name")
+        why = f"AJCC 8 has no stage groups for sarcomas of the {site_name}"
+        return result.stage, result.status, result.reason, (), why
+    alternatives: tuple[Stage, ...] = ()
+    if t is T.TX or grade is Grade.GX:
+        t_values = _t_values_at(inputs.site, t, inputs)
+        alternatives = possible_stages([inputs.site], t_values, n, m, grades)
+    why = "no stage group could be assigned with the data given"
+    return result.stage, result.status, result.reason, alternatives, why
+
+
+def assess(inputs: TumorInputs) -> Assessment:
+    """Grade, T/N/M, stage group (or why none), treatment options, problems and trace."""
+    problems: list[Problem] = []
+    trace: list[TraceStep] = []
+    missing: list[str] = []
+
+    histology = read_histology(inputs.histology) if inputs.histology is not None else None
+    if inputs.histology is not None and histology is None:
+        problems.append(
+            Problem(
+                code="invalid-histology",
+                message=(
+                    f"Histology {inputs.histology!r} is not an ICD-O-3 code of the form "
+                    "NNNN/B: treated as unknown."
+                ),
+                severity=Severity.WARNING,
+                field="histology",
+            )
+        )
+    if histology is not None:
+        trace.extend(histology.trace)
+    scope = ajcc_scope(histology, inputs.site, inputs.topography)
+    problems.extend(scope.problems)
+    trace.extend(scope.trace)
+
+    grade = fnclcc_grade(inputs)
+    t = t_category(inputs.site, inputs.size_cm, inputs.t)
+    n = n_category(inputs.n)
+    m = m_category(inputs.m)
+    n_value, m_value = N(n.category), M(m.category)
+    problems.extend(grade.problems)
+    trace.extend(grade.trace)
+    for part in (t, n, m):
+        problems.extend(part.problems)
+        trace.extend(part.trace)
+
+    if inputs.site is None:
+        missing.append("site")
+    missing.extend(t.missing)
+    if histology is None:
+        missing.append("histology")
+    missing.extend(grade.missing)
+
+    stage, status, reason, alternatives, no_stage_why = _stage(
+        inputs, scope=scope, t=t.t, n=n_value, m=m_value, grade=grade.grade, trace=trace
+    )
+
+    if inputs.stage is not None and stage is not None and inputs.stage is not stage:
+        problems.append(
+            Problem(
+                code="stage-disagrees",
+                message=f"Recorded stage {inputs.stage} differs from stage {stage} derived here.",
+                severity=Severity.WARNING,
+                field="stage",
+            )
+        )
+    if inputs.recurrent:
+        problems.append(
+            Problem(
+                code="recurrent",
+                message=(
+                    "Recurrent tumor: restaged with the same AJCC system as a primary tumor and "
+                    "noted as recurrent (PDQ); options are those for recurrent disease."
+                ),
+            )
+        )
+
+    plan = treatment_options(
+        site=inputs.site,
+        stage=stage,
+        n=n_value,
+        m=m_value,
+        grade=grade.grade,
+        histology=histology,
+        scope=scope,
+        recurrent=inputs.recurrent,
+        no_stage_why=no_stage_why,
+    )
+    trace.extend(plan.trace)
+
+    return Assessment(
+        status=status,
+        site=inputs.site,
+        t=t.t,
+        t_basis=t.basis,
+        n=n_value,
+        n_basis=n.basis,
+        m=m_value,
+        m_basis=m.basis,
+        grade=grade,
+        stage=stage,
+        alternatives=alternatives,
+        missing=_dedupe(missing),
+        reason=reason,
+        histology_name=histology.name if histology else None,
+        problems=tuple(problems),
+        trace=tuple(trace),
+        treatment=plan.options,
+    )

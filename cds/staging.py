@@ -1,0 +1,302 @@
+"""AJCC 8th edition T category and prognostic stage group for soft tissue sarcoma.
+
+Sources: AJCC Cancer Staging Manual 8th ed., ch. 40 (head and neck), 41 (trunk and
+extremities), 42 (abdomen and thoracic visceral organs) and 44 (retroperitoneum), via NCI PDQ
+Tables 1-3 and 7. Which size table and which stage table apply to a site group is data
+(``ajcc8-site-groups``), not code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cds.model import Basis, Grade, M, N, Problem, Severity, SiteGroup, Stage, Status, T, TraceStep
+from cds.tables import Range, Row, Table, table
+
+SITES = table("ajcc8-site-groups")
+T_CATEGORIES = table("ajcc8-t-categories")
+N_TABLE = table("ajcc8-n")
+M_TABLE = table("ajcc8-m")
+
+STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
+GRADES_IF_UNKNOWN: tuple[Grade, ...] = (Grade.G1, Grade.G2, Grade.G3)
+
+
+@dataclass(frozen=True, slots=True)
+class TResult:
+    t: T
+    basis: Basis
+    missing: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    trace: tuple[TraceStep, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOrMetastasis:
+    category: str  # "N0", "N1", "M0" or "M1"
+    basis: Basis
+    problems: tuple[Problem, ...] = ()
+    trace: tuple[TraceStep, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    stage: Stage | None
+    status: Status
+    reason: str | None = None
+    trace: tuple[TraceStep, ...] = ()
+
+
+def site_row(site: SiteGroup) -> Row:
+    row = SITES.first(site=site.value)
+    if row is None:  # every SiteGroup has a row; integrity tests check it
+        raise LookupError(f"ajcc8-site-groups has no row for {site}")
+    return row
+
+
+def _cm(value: Decimal) -> str:
+    return f"{value:f}"
+
+
+def _size_words(bounds: Range) -> str:
+    """Range bounds in cm, leaving out the lower bound of 0 ("<= 5 cm", "> 5 and <= 10 cm")."""
+    parts = []
+    if bounds.gt is not None and bounds.gt != 0:
+        parts.append(f"> {bounds.gt}")
+    if bounds.ge is not None:
+        parts.append(f">= {bounds.ge}")
+    if bounds.le is not None:
+        parts.append(f"<= {bounds.le}")
+    if bounds.lt is not None:
+        parts.append(f"< {bounds.lt}")
+    return " and ".join(parts) + " cm"
+
+
+def t_from_size(site: SiteGroup, size_cm: Decimal) -> tuple[T, TraceStep] | None:
+    """The T category the greatest dimension decides at this site, with its trace step."""
+    group = site_row(site)
+    size_table_id = group.opt_text("t_size_table")
+    if size_table_id is None:
+        return None
+    size_table = table(size_table_id)
+    row = size_table.first(size_cm=size_cm)
+    if row is None:
+        return None
+    t = T(row.text("t"))
+    words = (
+        f"greatest dimension {_cm(size_cm)} cm is {_size_words(row.bounds('size_cm'))}: "
+        f"{t} ({group.text('chapter')})"
+    )
+    if site is SiteGroup.HEAD_NECK and t is T.T3:
+        words += (
+            "; T4a/T4b depend on invasion of adjoining structures and come only from a recorded T"
+        )
+    return t, size_table.step(row, words)
+
+
+def t_category(site: SiteGroup | None, size_cm: Decimal | None, recorded: T | None) -> TResult:
+    """T from a recorded category (authoritative) or from the greatest dimension."""
+    problems: list[Problem] = []
+    trace: list[TraceStep] = []
+    if size_cm is not None and not (size_cm.is_finite() and size_cm > 0):
+        problems.append(
+            Problem(
+                code="invalid-size",
+                message=f"Tumor size {size_cm} cm is not a positive number: not used.",
+                severity=Severity.WARNING,
+                field="size",
+            )
+        )
+        size_cm = None
+
+    if site is None:
+        if recorded is not None and recorded is not T.TX:
+            trace.append(
+                TraceStep(
+                    table=T_CATEGORIES.id,
+                    row=str(recorded),
+                    source=T_CATEGORIES.source,
+                    explanation=f"{recorded} as recorded (site group unknown, so not checked)",
+                )
+            )
+            return TResult(recorded, Basis.RECORDED, (), tuple(problems), tuple(trace))
+        unknown: tuple[str, ...] = () if size_cm is not None else ("size",)
+        return TResult(T.TX, Basis.UNKNOWN, unknown, tuple(problems), tuple(trace))
+
+    group = site_row(site)
+    valid: Row | None = None
+    if recorded is not None:
+        valid = T_CATEGORIES.first(site=site.value, t=recorded.value)
+        if valid is None:
+            problems.append(
+                Problem(
+                    code="t-invalid-for-site",
+                    message=(
+                        f"Recorded {recorded} is not a T category of AJCC 8 for "
+                        f"{group.text('name')} ({group.text('chapter')}): treated as unknown."
+                    ),
+                    severity=Severity.WARNING,
+                    field="t-category",
+                )
+            )
+        elif recorded is T.TX and size_cm is not None:
+            problems.append(
+                Problem(
+                    code="t-recorded-tx-with-size",
+                    message=(
+                        "T was recorded as TX but a tumor size is known: T is taken from the size."
+                    ),
+                    severity=Severity.WARNING,
+                    field="t-category",
+                )
+            )
+            valid = None
+
+    derived = t_from_size(site, size_cm) if size_cm is not None else None
+    if size_cm is not None and group.opt_text("t_size_table") is None:
+        problems.append(
+            Problem(
+                code="size-does-not-decide-t",
+                message=(
+                    f"At {group.text('name')} sites T depends on organ involvement and "
+                    "multifocality, not size: give the recorded T category."
+                ),
+                field="t-category",
+            )
+        )
+
+    if recorded is not None and valid is not None:
+        trace.append(
+            T_CATEGORIES.step(
+                valid,
+                f"{recorded} as recorded ({valid.text('definition')}); a recorded T is "
+                "authoritative",
+            )
+        )
+        comparable = recorded.value in group.texts("t_from_size") or recorded is T.T0
+        if (
+            derived is not None
+            and size_cm is not None
+            and comparable
+            and derived[0] is not recorded
+        ):
+            problems.append(
+                Problem(
+                    code="t-disagrees-with-size",
+                    message=(
+                        f"Recorded {recorded} differs from {derived[0]} given by the greatest "
+                        f"dimension {_cm(size_cm)} cm ({group.text('chapter')}); the recorded "
+                        "T is used."
+                    ),
+                    severity=Severity.WARNING,
+                    field="t-category",
+                )
+            )
+        return TResult(recorded, Basis.RECORDED, (), tuple(problems), tuple(trace))
+
+    if derived is not None:
+        trace.append(derived[1])
+        return TResult(derived[0], Basis.DERIVED, (), tuple(problems), tuple(trace))
+
+    missing = group.text("t_missing")
+    trace.append(
+        TraceStep(
+            table=SITES.id,
+            row=group.key,
+            source=SITES.source,
+            explanation=(
+                f"TX: no recorded T category and no tumor size at {group.text('name')} sites"
+                if missing == "size"
+                else f"TX: at {group.text('name')} sites T comes only from a recorded category"
+            ),
+        )
+    )
+    return TResult(T.TX, Basis.UNKNOWN, (missing,), tuple(problems), tuple(trace))
+
+
+def _node_or_metastasis(
+    recorded: N | M | None, lookup: Table, column: str, code: str, field: str
+) -> NodeOrMetastasis:
+    key = recorded.value if recorded is not None else "unknown"
+    row = lookup.first(**{column: key})
+    if row is None:  # rows exist for every category and for "unknown"
+        raise LookupError(f"{lookup.id} has no row for {key}")
+    category = row.text("category")
+    if row.flag("assumed"):
+        message = f"{category} assumed: {row.text('definition')}."
+        return NodeOrMetastasis(
+            category,
+            Basis.ASSUMED,
+            (Problem(code=code, message=message, field=field),),
+            (lookup.step(row, message),),
+        )
+    step = lookup.step(row, f"{category} as recorded: {row.text('definition')}")
+    return NodeOrMetastasis(category, Basis.RECORDED, (), (step,))
+
+
+def n_category(recorded: N | None) -> NodeOrMetastasis:
+    """N as recorded, or N0 assumed: AJCC 8 counts unknown nodal status as N0 (PDQ Table 2)."""
+    return _node_or_metastasis(recorded, N_TABLE, "n", "n-assumed", "n-category")
+
+
+def m_category(recorded: M | None) -> NodeOrMetastasis:
+    """M as recorded, or M0 assumed when distant metastasis is not recorded (PDQ Table 3)."""
+    return _node_or_metastasis(recorded, M_TABLE, "m", "m-assumed", "m-category")
+
+
+def stage_group(site: SiteGroup, t: T, n: N, m: M, grade: Grade) -> StageResult:
+    """The AJCC 8 stage group, or why there is none (head and neck, visceral, TX, T0)."""
+    group = site_row(site)
+    stage_table_id = group.opt_text("stage_table")
+    if stage_table_id is None:
+        reason = group.text("no_stage_reason")
+        return StageResult(
+            None, Status.NOT_APPLICABLE, reason, (SITES.step(group, f"no stage group: {reason}"),)
+        )
+    stages = table(stage_table_id)
+    row = stages.first(t=t.value, n=n.value, m=m.value, grade=grade.value)
+    if row is None:  # the grid test covers every T x N x M x G; reaching here is a table bug
+        raise LookupError(f"{stages.id} has no row for {t} {n} {m} {grade}")
+    stage_text = row.opt_text("stage")
+    stage = Stage(stage_text) if stage_text else None
+    status = Status(row.text("status"))
+    grouping = f"{t} {n} {m} {grade}"
+    if stage is not None:
+        words = f"{grouping}: stage {stage} ({group.text('chapter')}, row {row.key})"
+        if grade is Grade.GX:
+            words += "; GX is grouped with G1 by the AJCC rule"
+    else:
+        words = f"{grouping}: no stage group. {row.text('reason')}"
+    return StageResult(stage, status, row.opt_text("reason"), (stages.step(row, words),))
+
+
+def possible_stages(
+    sites: Iterable[SiteGroup],
+    t_values: Iterable[T],
+    n: N,
+    m: M,
+    grades: Iterable[Grade],
+) -> tuple[Stage, ...]:
+    """Every stage group reachable over the given values, in stage order."""
+    found: set[Stage] = set()
+    grade_list = tuple(grades)
+    t_list = tuple(t_values)
+    for site in sites:
+        for t in t_list:
+            for grade in grade_list:
+                result = stage_group(site, t, n, m, grade)
+                if result.stage is not None:
+                    found.add(result.stage)
+    return tuple(s for s in STAGE_ORDER if s in found)
+
+
+def staged_sites() -> tuple[SiteGroup, ...]:
+    """The site groups AJCC 8 gives stage groups for (trunk/extremities, retroperitoneum)."""
+    return tuple(s for s in SiteGroup if site_row(s).opt_text("stage_table") is not None)
+
+
+def stageable_t(site: SiteGroup) -> tuple[T, ...]:
+    """The T values a stage group exists for at this site (expanded when T is unknown)."""
+    return tuple(T(v) for v in site_row(site).texts("t_stageable"))

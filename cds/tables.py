@@ -1,0 +1,329 @@
+"""The table engine: clinical rules as data, read once, looked up first match first.
+
+Every file in ``cds/tables/`` is one published source table (AJCC Cancer Staging Manual, 8th
+ed., as reproduced in the NCI PDQ "Adult Soft Tissue Sarcoma Treatment" summary, and the other
+sources each file names). A file holds::
+
+    id = "ajcc8-t-trunk-extremity"            # stable id, cited in every trace step
+    title = "..."
+    source = "AJCC 8th ed., ch. 41, via NCI PDQ Table 1"
+    [match]                                   # input columns and how a row constrains them
+    size_cm = "range"                         # "value", "range" or "prefix"
+    [fields]                                  # result columns and their types
+    t = "text"                                # "text", "int", "bool", "texts"; "?" = optional
+    [[rows]]
+    row = "T2"                                # the row's key in the source's own notation
+    size_cm = { gt = 5, le = 10 }
+    t = "T2"
+
+A row that leaves out a match column matches any value of it. ``value`` cells are a scalar or a
+list of scalars; ``range`` cells are an inline table of ``gt``/``ge``/``lt``/``le`` bounds
+(compared exactly, as decimals); ``prefix`` cells are a string or a list of strings that the
+query value must start with. A query value of ``None`` (unknown) matches only rows that leave
+the column out.
+
+Tables are loaded at import. A malformed table stops the process at start-up with the file
+and the row: a clinical rule must never be silently skipped.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import MappingProxyType
+
+from cds.model import TraceStep
+
+TABLE_DIR = Path(__file__).parent / "tables"
+
+Scalar = str | int | bool
+Query = str | int | bool | Decimal | None
+FieldValue = str | int | bool | tuple[str, ...] | None
+
+MATCH_KINDS = frozenset({"value", "range", "prefix"})
+FIELD_TYPES = frozenset({"text", "int", "bool", "texts"})
+RANGE_OPS = ("gt", "ge", "lt", "le")
+
+
+class TableError(ValueError):
+    """A table file is malformed; the message names the file and the row."""
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Numeric bounds, each optional, compared exactly (5.0 <= 5 is true, 5.1 <= 5 false)."""
+
+    gt: Decimal | None = None
+    ge: Decimal | None = None
+    lt: Decimal | None = None
+    le: Decimal | None = None
+
+    def contains(self, value: Decimal) -> bool:
+        return (
+            (self.gt is None or value > self.gt)
+            and (self.ge is None or value >= self.ge)
+            and (self.lt is None or value < self.lt)
+            and (self.le is None or value <= self.le)
+        )
+
+    def describe(self) -> str:
+        """The bounds in words a clinician reads, e.g. "> 5 and <= 10"."""
+        parts = [
+            f"{sign} {bound}"
+            for sign, bound in ((">", self.gt), (">=", self.ge), ("<", self.lt), ("<=", self.le))
+            if bound is not None
+        ]
+        return " and ".join(parts)
+
+
+Condition = tuple[Scalar, ...] | Range
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One table row: its key in source notation, its conditions and its result fields."""
+
+    table: str
+    key: str
+    index: int
+    conditions: Mapping[str, Condition]
+    fields: Mapping[str, FieldValue]
+
+    def matches(self, kinds: Mapping[str, str], query: Mapping[str, Query]) -> bool:
+        for column, cond in self.conditions.items():
+            value = query[column]
+            if value is None:
+                return False
+            if isinstance(cond, Range):
+                if isinstance(value, bool) or not isinstance(value, int | Decimal):
+                    return False
+                if not cond.contains(Decimal(value)):
+                    return False
+            elif kinds[column] == "prefix":
+                if not isinstance(value, str) or not any(
+                    isinstance(p, str) and value.startswith(p) for p in cond
+                ):
+                    return False
+            elif not any(type(value) is type(c) and value == c for c in cond):
+                return False
+        return True
+
+    def condition(self, column: str) -> Condition | None:
+        return self.conditions.get(column)
+
+    def bounds(self, column: str) -> Range:
+        """The range condition on ``column`` (KeyError when the row has none)."""
+        cond = self.conditions.get(column)
+        if not isinstance(cond, Range):
+            raise KeyError(f"{self.table} row {self.key!r} has no range on {column!r}")
+        return cond
+
+    def text(self, name: str) -> str:
+        value = self.fields.get(name)
+        if not isinstance(value, str):
+            raise KeyError(f"{self.table} row {self.key!r} has no text field {name!r}")
+        return value
+
+    def opt_text(self, name: str) -> str | None:
+        value = self.fields.get(name)
+        return value if isinstance(value, str) else None
+
+    def integer(self, name: str) -> int:
+        value = self.fields.get(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise KeyError(f"{self.table} row {self.key!r} has no int field {name!r}")
+        return value
+
+    def opt_integer(self, name: str) -> int | None:
+        value = self.fields.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def flag(self, name: str) -> bool:
+        return self.fields.get(name) is True
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self.fields.get(name)
+        return value if isinstance(value, tuple) else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    id: str
+    title: str
+    source: str
+    path: str
+    match: Mapping[str, str]
+    fields: Mapping[str, str]
+    rows: tuple[Row, ...]
+
+    def _check_query(self, query: Mapping[str, Query]) -> None:
+        unknown = set(query) - set(self.match)
+        absent = set(self.match) - set(query)
+        if unknown or absent:
+            raise KeyError(
+                f"table {self.id}: query columns {sorted(query)} != match columns "
+                f"{sorted(self.match)}"
+            )
+
+    def first(self, **query: Query) -> Row | None:
+        """The first row matching ``query`` (which names every match column), or None."""
+        self._check_query(query)
+        for row in self.rows:
+            if row.matches(self.match, query):
+                return row
+        return None
+
+    def every(self, **query: Query) -> tuple[Row, ...]:
+        """All rows matching ``query``, in table order (for tables of options, not rules)."""
+        self._check_query(query)
+        return tuple(row for row in self.rows if row.matches(self.match, query))
+
+    def row(self, key: str) -> Row:
+        for row in self.rows:
+            if row.key == key:
+                return row
+        raise KeyError(f"table {self.id} has no row {key!r}")
+
+    def step(self, row: Row, explanation: str) -> TraceStep:
+        """The trace step saying that ``row`` of this table decided something, and why."""
+        return TraceStep(table=self.id, row=row.key, source=self.source, explanation=explanation)
+
+
+def _number(value: object, where: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TableError(f"{where}: range bound {value!r} is not a number")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise TableError(f"{where}: range bound {value!r} is not a number") from exc
+    if not number.is_finite():
+        raise TableError(f"{where}: range bound {value!r} is not finite")
+    return number
+
+
+def _condition(kind: str, value: object, where: str) -> Condition:
+    if kind == "range":
+        if not isinstance(value, dict) or not value or set(value) - set(RANGE_OPS):
+            raise TableError(f"{where}: a range is an inline table of {', '.join(RANGE_OPS)}")
+        bounds = {op: _number(v, where) for op, v in value.items()}
+        return Range(**bounds)
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(i, str | int | bool) for i in items):
+        raise TableError(f"{where}: a {kind} condition is a scalar or a list of scalars")
+    if kind == "prefix" and not all(isinstance(i, str) for i in items):
+        raise TableError(f"{where}: a prefix condition is a string or a list of strings")
+    return tuple(items)
+
+
+def _field(kind: str, value: object, where: str) -> FieldValue:
+    if kind == "text" and isinstance(value, str) and value.strip():
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "texts" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise TableError(f"{where}: expected {kind}, got {value!r}")
+
+
+def _columns(
+    data: Mapping[str, object], name: str, allowed: frozenset[str], origin: str
+) -> dict[str, str]:
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise TableError(f"{origin}: [{name}] must be a table")
+    out: dict[str, str] = {}
+    for column, kind in section.items():
+        if not isinstance(kind, str) or kind.removesuffix("?") not in allowed:
+            raise TableError(
+                f"{origin}: [{name}] {column} = {kind!r} is not one of {sorted(allowed)}"
+            )
+        out[column] = kind
+    return out
+
+
+def parse_table(data: Mapping[str, object], origin: str) -> Table:
+    """Check and build one table from its parsed TOML; raise TableError naming file and row."""
+    for key in ("id", "title", "source"):
+        if not isinstance(data.get(key), str) or not str(data.get(key)).strip():
+            raise TableError(f"{origin}: missing or empty {key!r}")
+    table_id = str(data["id"])
+    match = _columns(data, "match", MATCH_KINDS, origin)
+    fields = _columns(data, "fields", FIELD_TYPES, origin)
+    if set(match) & set(fields) or "row" in match or "row" in fields:
+        raise TableError(f"{origin}: a column is both match and field, or is named 'row'")
+    raw_rows = data.get("rows")
+    if not isinstance(raw_rows, list) or not raw_rows:
+        raise TableError(f"{origin}: no [[rows]]")
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_rows, start=1):
+        where = f"{origin}: row {index}"
+        if not isinstance(raw, dict):
+            raise TableError(f"{where}: not a table")
+        raw_key: object = raw.get("row")
+        if not isinstance(raw_key, str) or not raw_key.strip():
+            raise TableError(f"{where}: missing 'row' key")
+        key = raw_key
+        where = f"{origin}: row {index} ({key!r})"
+        if key in seen:
+            raise TableError(f"{where}: duplicate row key")
+        seen.add(key)
+        extra = set(raw) - {"row"} - set(match) - set(fields)
+        if extra:
+            raise TableError(f"{where}: unknown columns {sorted(extra)}")
+        conditions = {c: _condition(k, raw[c], where) for c, k in match.items() if c in raw}
+        values: dict[str, FieldValue] = {}
+        for column, kind in fields.items():
+            if column in raw:
+                values[column] = _field(kind.removesuffix("?"), raw[column], where)
+            elif not kind.endswith("?"):
+                raise TableError(f"{where}: missing field {column!r}")
+        rows.append(
+            Row(
+                table=table_id,
+                key=key,
+                index=index,
+                conditions=MappingProxyType(conditions),
+                fields=MappingProxyType(values),
+            )
+        )
+    return Table(
+        id=table_id,
+        title=str(data["title"]),
+        source=str(data["source"]),
+        path=origin,
+        match=MappingProxyType(match),
+        fields=MappingProxyType(fields),
+        rows=tuple(rows),
+    )
+
+
+def load_tables(directory: Path = TABLE_DIR) -> Mapping[str, Table]:
+    """Every ``*.toml`` table in ``directory`` by id; a malformed file raises TableError."""
+    tables: dict[str, Table] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise TableError(f"{path.name}: not valid TOML: {exc}") from exc
+        table = parse_table(data, path.name)
+        if table.id in tables:
+            raise TableError(f"{path.name}: table id {table.id!r} also in {tables[table.id].path}")
+        tables[table.id] = table
+    return MappingProxyType(tables)
+
+
+TABLES: Mapping[str, Table] = load_tables()
+
+
+def table(table_id: str) -> Table:
+    """The shipped table with this id (KeyError names the id when there is none)."""
+    try:
+        return TABLES[table_id]
+    except KeyError:
+        raise KeyError(f"no table {table_id!r} in {TABLE_DIR}") from None

@@ -1,0 +1,129 @@
+"""Treatment options for one tumor, from the NCI PDQ Adult Soft Tissue Sarcoma Treatment
+summary (health professional version, updated 2024-04-10,
+https://www.cancer.gov/types/soft-tissue-sarcoma/hp/adult-soft-tissue-treatment-pdq).
+
+PDQ groups options by AJCC stage. The section is chosen by ``pdq-treatment-extent`` (stage,
+or disease extent and grade where no stage group exists); the options, histology-specific
+agents and notes come from ``pdq-treatment-by-stage``, ``pdq-histology-agents`` and
+``pdq-treatment-notes``. The text is our paraphrase; every option names the PDQ section it
+comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cds.histology import Histology, Scope
+from cds.model import Grade, M, N, SiteGroup, Stage, TraceStep, TreatmentOption
+from cds.tables import Row, table
+
+EXTENT = table("pdq-treatment-extent")
+BY_STAGE = table("pdq-treatment-by-stage")
+AGENTS = table("pdq-histology-agents")
+NOTES = table("pdq-treatment-notes")
+NOT_GRADED = table("fnclcc-not-graded")
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentPlan:
+    options: tuple[TreatmentOption, ...]
+    trace: tuple[TraceStep, ...] = ()
+
+
+def _option(row: Row, detail_suffix: str = "") -> TreatmentOption:
+    detail = row.text("detail")
+    if detail_suffix:
+        detail = f"{detail} {detail_suffix}"
+    return TreatmentOption(
+        id=row.key,
+        title=row.text("title"),
+        detail=detail,
+        evidence=row.text("evidence"),
+        source=row.text("section"),
+        kind=row.text("kind"),
+    )
+
+
+def treatment_options(
+    *,
+    site: SiteGroup | None,
+    stage: Stage | None,
+    n: N,
+    m: M,
+    grade: Grade,
+    histology: Histology | None,
+    scope: Scope,
+    recurrent: bool = False,
+    no_stage_why: str | None = None,
+) -> TreatmentPlan:
+    """The PDQ options for this tumor, with the trace of how the PDQ section was chosen.
+
+    ``no_stage_why`` says, in words, why no stage group was used (shown in the option detail
+    when options are chosen by disease extent and grade instead of stage).
+    """
+    plan = scope.treatment
+    trace: list[TraceStep] = []
+    options: list[TreatmentOption] = []
+    morphology = histology.morphology if histology else None
+
+    if plan == "sts":
+        if recurrent:
+            extent = "recurrent"
+            trace.append(
+                TraceStep(
+                    table=BY_STAGE.id,
+                    row="recurrent",
+                    source=BY_STAGE.source,
+                    explanation=(
+                        "recurrent tumor: options from Treatment Options for Recurrent Soft "
+                        "Tissue Sarcoma (the stage is still given, noted as recurrent)"
+                    ),
+                )
+            )
+            suffix = ""
+        else:
+            high = NOT_GRADED.first(morphology=morphology) if morphology else None
+            row = EXTENT.first(
+                m=m.value,
+                n=n.value,
+                stage=stage.value if stage else "none",
+                grade=grade.value,
+                high_grade_histology=bool(high and high.flag("high_grade")),
+            )
+            if row is None:  # the last rows cover every grade; integrity tests check it
+                raise LookupError("pdq-treatment-extent has no row")
+            extent = row.text("extent")
+            suffix = ""
+            if row.flag("by_grade"):
+                why = no_stage_why or "no AJCC stage group applies"
+                suffix = (
+                    f"(PDQ groups treatment options by AJCC stage; {why}, so the options shown "
+                    f"are those PDQ lists for {row.text('basis')}.)"
+                )
+            trace.append(
+                EXTENT.step(row, f"{row.text('basis')}: options from {row.text('section')}")
+            )
+        options.extend(_option(r, suffix) for r in BY_STAGE.every(extent=extent))
+    else:
+        extent = "histology-only"
+
+    if plan in {"sts", "histology"}:
+        options.extend(
+            _option(r)
+            for r in AGENTS.every(
+                extent=extent,
+                morphology=morphology,
+                family=histology.family if histology else None,
+                adipocytic=bool(histology and histology.adipocytic),
+            )
+        )
+    options.extend(
+        _option(r)
+        for r in NOTES.every(
+            plan=plan,
+            site=site.value if site else None,
+            grade=grade.value,
+            morphology=morphology,
+        )
+    )
+    return TreatmentPlan(tuple(options), tuple(trace))
