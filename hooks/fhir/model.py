@@ -47,6 +47,9 @@ class PrimaryTumor:
     others: dict[str, tuple[Source, ...]] = field(default_factory=dict)
     preliminary: bool = False  # the result rests on at least one preliminary input
     notes: tuple[str, ...] = ()  # data-quality notes concerning this tumor
+    # c/p prefix of each recorded category as read ("t", "n", "m", "stage" -> "c" or "p"),
+    # so that emitted Observations keep a recorded pN1 pathologic and a cM0 clinical.
+    prefixes: dict[str, str] = field(default_factory=dict)
 
     @property
     def input_references(self) -> tuple[str, ...]:

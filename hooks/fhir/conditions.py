@@ -1,0 +1,179 @@
+"""Reading Conditions: primary soft tissue sarcoma, secondary neoplasm, other cancer, or none.
+
+A Condition is a primary sarcoma when its histology (mCODE histology-morphology-behavior
+extension, or an ICD-O-3 morphology as its code) is a sarcoma-family morphology, or, with no
+histology, when its code is an ICD-10-CM soft tissue sarcoma code (C49.x, C48.0-C48.2, C48.8)
+or names a sarcoma. Secondary neoplasms (mCODE SecondaryCancerCondition) are recognised by
+profile, ICD-10-CM C77-C79, SNOMED CT 128462008 or its "Secondary malignant neoplasm of ..."
+descendants by name, or an ICD-O-3 behaviour /6.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hooks.fhir import codes
+from hooks.fhir.read import (
+    JSON,
+    as_list,
+    codings,
+    concept_text,
+    extension_refs,
+    histology,
+    parse_when,
+)
+
+
+class Kind(StrEnum):
+    SARCOMA = "sarcoma"
+    SECONDARY = "secondary"
+    OTHER_CANCER = "other-cancer"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionInfo:
+    kind: Kind
+    morphology: str | None = None
+    problems: tuple[str, ...] = ()
+    nodal: bool = False  # a secondary in lymph nodes (ICD-10-CM C77.x)
+
+
+def _profiles(resource: JSON) -> list[str]:
+    meta = resource.get("meta")
+    if not isinstance(meta, Mapping):
+        return []
+    return [str(p).split("|", maxsplit=1)[0] for p in as_list(meta.get("profile"))]
+
+
+def _icd10(resource: JSON) -> list[str]:
+    return [c.upper() for s, c in codings(resource.get("code")) if s == codes.ICD10CM]
+
+
+def condition_histology(resource: JSON) -> tuple[str | None, list[str]]:
+    """Morphology from the mCODE extension or an ICD-O-3 morphology coded as the Condition."""
+    for ext in as_list(resource.get("extension")):
+        if isinstance(ext, Mapping) and ext.get("url") == codes.HISTOLOGY_EXTENSION:
+            found = histology(ext.get("valueCodeableConcept"))
+            if found.morphology:
+                return found.morphology, found.problems
+    for system, code in codings(resource.get("code")):
+        if system == codes.ICDO3:
+            morphology = codes.parse_morphology(code)
+            if morphology:
+                return morphology, []
+    return None, []
+
+
+def classify(resource: JSON) -> ConditionInfo:
+    code = resource.get("code")
+    text = (concept_text(code) or "").lower()
+    icd10 = _icd10(resource)
+    morphology, problems = condition_histology(resource)
+    nodal = any(c.startswith("C77") for c in icd10) or (
+        "secondary" in text and "lymph node" in text
+    )
+    secondary = (
+        codes.SECONDARY_PROFILE in _profiles(resource)
+        or any(c[:3] in {"C77", "C78", "C79"} for c in icd10)
+        or any(c in codes.SECONDARY_SCT for c in codings(code))
+        or text.startswith("secondary malignant neoplasm")
+        or (morphology is not None and codes.behavior(morphology) == "6")
+    )
+    if secondary:
+        return ConditionInfo(Kind.SECONDARY, morphology, tuple(problems), nodal)
+    if morphology is not None:
+        if codes.is_sarcoma(morphology):
+            return ConditionInfo(Kind.SARCOMA, morphology, tuple(problems))
+        malignant = codes.behavior(morphology) == "3"
+        return ConditionInfo(Kind.OTHER_CANCER if malignant else Kind.NONE, morphology)
+    if any(c.startswith(codes.SARCOMA_ICD10CM) for c in icd10):
+        return ConditionInfo(Kind.SARCOMA)
+    named = codes.histology_from_name(text) if text else None
+    if named and codes.is_sarcoma(named):
+        return ConditionInfo(
+            Kind.SARCOMA, named, (f"histology read as ICD-O-3 {named} from {text!r}",)
+        )
+    cancer = (
+        codes.PRIMARY_PROFILE in _profiles(resource)
+        or any(c in codes.MALIGNANT_NEOPLASM_SCT for c in codings(code))
+        or any(c[:1] == "C" and c[1:3].isdigit() and int(c[1:3]) <= 96 for c in icd10)
+    )
+    return ConditionInfo(Kind.OTHER_CANCER if cancer else Kind.NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    site: codes.Site | None
+    text: str | None  # the body site as the chart names it
+
+
+def site(resource: JSON) -> SiteInfo:
+    """Site group and topography: body site first (SNOMED CT or ICD-O-3), else ICD-10-CM."""
+    shown: str | None = None
+    for body_site in as_list(resource.get("bodySite")):
+        shown = shown or concept_text(body_site)
+        for system, code in codings(body_site):
+            found = (
+                codes.site_of_snomed(code)
+                if system == codes.SCT
+                else codes.site_of_topography(code)
+                if system == codes.ICDO3
+                else None
+            )
+            if found is not None:
+                return SiteInfo(found, shown)
+    for code in _icd10(resource):
+        found = codes.site_of_topography(code)
+        if found is not None:
+            return SiteInfo(found, shown)
+    return SiteInfo(None, shown)
+
+
+def description(resource: JSON, site_text: str | None) -> str:
+    """What the chart calls the tumor, e.g. "Leiomyosarcoma of left thigh"."""
+    code = resource.get("code")
+    name = concept_text(code) or "Soft tissue sarcoma"
+    laterality = _laterality(resource)
+    if site_text and site_text.lower() not in name.lower():
+        where = f"{laterality} {site_text}" if laterality else site_text
+        return f"{name} of {where[:1].lower()}{where[1:]}"
+    return name
+
+
+def _laterality(resource: JSON) -> str | None:
+    for body_site in as_list(resource.get("bodySite")):
+        if not isinstance(body_site, Mapping):
+            continue
+        for ext in as_list(body_site.get("extension")):
+            if isinstance(ext, Mapping) and ext.get("url") == codes.LATERALITY_EXTENSION:
+                text = concept_text(ext.get("valueCodeableConcept"))
+                if text:
+                    return text.split(" (")[0].lower()
+    return None
+
+
+def onset(resource: JSON) -> str | None:
+    for key in ("onsetDateTime", "recordedDate"):
+        if parse_when(resource.get(key)) is not None:
+            return str(resource[key])
+    period = resource.get("onsetPeriod")
+    if isinstance(period, Mapping) and parse_when(period.get("start")) is not None:
+        return str(period["start"])
+    return None
+
+
+def recurrent(resource: JSON) -> bool:
+    return any(c in {"recurrence", "relapse"} for _, c in codings(resource.get("clinicalStatus")))
+
+
+def verification(resource: JSON) -> str | None:
+    found = codings(resource.get("verificationStatus"))
+    return found[0][1] if found else None
+
+
+def related_primaries(resource: JSON, aliases: Mapping[str, str]) -> list[str]:
+    """The primary a secondary Condition names (mCODE relatedPrimaryCancerCondition)."""
+    return extension_refs(resource, codes.CONDITION_RELATED_EXTENSION, aliases)

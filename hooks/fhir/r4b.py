@@ -1,0 +1,50 @@
+"""The one module importing ``fhir.resources.R4B`` (FHIR R4B equals R4 for the resources we
+use; the package's default models are R5 and reject R4 Conditions).
+
+Extraction validates the resources a result rests on; tests validate everything we emit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.resource import Resource
+from pydantic import ValidationError
+
+
+@cache
+def _model(resource_type: str) -> type[Resource] | None:
+    try:
+        model = get_fhir_model_class(resource_type)
+    except (KeyError, ValueError, AttributeError):
+        return None
+    return model if issubclass(model, Resource) else None
+
+
+def problem(resource: Mapping[str, Any]) -> str | None:
+    """Why ``resource`` is not a valid FHIR R4 resource of its type, or None when it is."""
+    resource_type = resource.get("resourceType")
+    if not isinstance(resource_type, str):
+        return "it has no resourceType"
+    model = _model(resource_type)
+    if model is None:
+        return f"{resource_type!r} is not an R4 resource type"
+    try:
+        model.model_validate(dict(resource))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or resource_type
+        return f"{where}: {first['msg']}"
+    except (TypeError, ValueError) as error:
+        return str(error).splitlines()[0]
+    return None
+
+
+def validate(resource: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` when ``resource`` is not a valid R4 resource (for what we emit)."""
+    reason = problem(resource)
+    if reason is not None:
+        raise ValueError(f"{resource.get('resourceType')}: {reason}")

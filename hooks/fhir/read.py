@@ -1,0 +1,385 @@
+"""Reading single FHIR R4 resources (raw JSON mappings) into findings: one value per resource.
+
+Everything here works on the raw JSON after it has been validated with ``hooks.fhir.r4b``; a
+value that cannot be read is a ``Finding`` with ``value=None`` and a problem, never an
+exception. ``hooks.fhir.extract`` decides which findings feed which tumor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from cds.model import Grade, M, N, Stage, T
+from hooks.fhir import codes
+from hooks.fhir.model import Source
+
+JSON = Mapping[str, Any]
+
+FINAL_STATUSES = frozenset({"final", "amended", "corrected"})
+IGNORED_STATUSES = frozenset({"entered-in-error", "cancelled"})
+
+# Observation feature -> TumorInputs field.
+FIELD = {
+    "size": "size_cm",
+    "mitoses": "mitoses",
+    "necrosis": "necrosis_pct",
+    "differentiation": "differentiation",
+    "grade": "grade",
+    "histology": "histology",
+    "t": "t",
+    "n": "n",
+    "m": "m",
+    "stage": "stage",
+}
+_ENUM: dict[str, Any] = {"t": T, "n": N, "m": M, "stage": Stage, "grade": Grade}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One value for one TumorInputs field, read from one resource."""
+
+    field: str  # TumorInputs field name
+    value: Any  # Decimal, int, str or an enum of cds.model; None when unreadable
+    source: Source
+    final: bool
+    when: datetime | None
+    classification: str = ""  # "c", "p" or ""
+    specimen_based: bool = False
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """References an Observation makes that may tie it to a primary tumor."""
+
+    conditions: tuple[str, ...] = ()  # focus / related-condition extension: "Condition/x"
+    body_structures: tuple[str, ...] = ()  # focus on a BodyStructure (mCODE Tumor)
+    derived_from: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    specimens: tuple[str, ...] = field(default=())
+
+
+# ---------------------------------------------------------------------------- basics
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def codings(concept: Any) -> list[codes.Coded]:
+    if not isinstance(concept, Mapping):
+        return []
+    return [
+        (c.get("system", ""), c.get("code", ""))
+        for c in as_list(concept.get("coding"))
+        if isinstance(c, Mapping) and c.get("code")
+    ]
+
+
+def concept_text(concept: Any) -> str | None:
+    """The concept as a person reads it: its text, else the first display, else None."""
+    if not isinstance(concept, Mapping):
+        return None
+    if isinstance(concept.get("text"), str) and concept["text"].strip():
+        return str(concept["text"]).strip()
+    for c in as_list(concept.get("coding")):
+        if isinstance(c, Mapping) and isinstance(c.get("display"), str):
+            return str(c["display"])
+    return None
+
+
+def reference(value: Any, aliases: Mapping[str, str]) -> str | None:
+    """A reference as ``Type/id`` (absolute URLs, ``_history`` and bundle fullUrls resolved)."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("reference"), str):
+        return None
+    ref: str = value["reference"].strip()
+    if ref in aliases:
+        return aliases[ref]
+    if "/_history/" in ref:
+        ref = ref.split("/_history/", maxsplit=1)[0]
+    parts = [p for p in ref.split("/") if p]
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return f"{parts[-2]}/{parts[-1]}"
+    return None
+
+
+def parse_when(text: Any) -> datetime | None:
+    """FHIR date/dateTime to an aware datetime (partial dates at their start; naive is UTC)."""
+    if not isinstance(text, str) or not text:
+        return None
+    padded = text
+    if len(text) == 4:
+        padded = text + "-01-01"
+    elif len(text) == 7:
+        padded = text + "-01"
+    try:
+        moment = datetime.fromisoformat(padded.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def effective(resource: JSON) -> tuple[str | None, datetime | None]:
+    """When an Observation's value was true: effective[x], else issued."""
+    for raw in (
+        resource.get("effectiveDateTime"),
+        resource.get("effectiveInstant"),
+        (resource.get("effectivePeriod") or {}).get("end"),
+        (resource.get("effectivePeriod") or {}).get("start"),
+        resource.get("issued"),
+    ):
+        when = parse_when(raw)
+        if when is not None:
+            return str(raw), when
+    return None, None
+
+
+def decimal(value: Any) -> Decimal | None:
+    """JSON number to Decimal exactly as written (floats through their shortest repr)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        return None
+
+
+def extension_refs(resource: JSON, url: str, aliases: Mapping[str, str]) -> list[str]:
+    refs = []
+    for ext in as_list(resource.get("extension")):
+        if isinstance(ext, Mapping) and ext.get("url") == url:
+            ref = reference(ext.get("valueReference"), aliases)
+            if ref:
+                refs.append(ref)
+    return refs
+
+
+def links(resource: JSON, aliases: Mapping[str, str]) -> Links:
+    def refs(key: str) -> list[str]:
+        return [r for r in (reference(v, aliases) for v in as_list(resource.get(key))) if r]
+
+    focus = refs("focus")
+    related = extension_refs(resource, codes.RELATED_CONDITION_EXTENSION, aliases)
+    return Links(
+        conditions=tuple(r for r in [*focus, *related] if r.startswith("Condition/")),
+        body_structures=tuple(r for r in focus if r.startswith("BodyStructure/")),
+        derived_from=tuple(refs("derivedFrom")),
+        members=tuple(refs("hasMember")),
+        specimens=tuple(refs("specimen")),
+    )
+
+
+# ----------------------------------------------------------------------- observations
+
+
+def _quantity_text(quantity: JSON) -> str:
+    value = quantity.get("value")
+    unit = quantity.get("unit") or quantity.get("code") or ""
+    return f"{value} {unit}".strip()
+
+
+def _size(resource: JSON) -> tuple[Any, str | None, list[str]]:
+    quantity: Any = None
+    if codes.SIZE_GREATEST not in codings(resource.get("code")):
+        for component in as_list(resource.get("component")):
+            if isinstance(component, Mapping) and codes.SIZE_GREATEST in codings(
+                component.get("code")
+            ):
+                quantity = component.get("valueQuantity")
+    if quantity is None:
+        quantity = resource.get("valueQuantity")
+    if not isinstance(quantity, Mapping):
+        return None, None, ["it has no greatest tumor dimension"]
+    value = decimal(quantity.get("value"))
+    text = _quantity_text(quantity)
+    if value is None or value < 0:
+        return None, text, [f"the tumor size {text!r} is not a length"]
+    size = codes.size_in_cm(
+        value, quantity.get("system"), quantity.get("code"), quantity.get("unit")
+    )
+    if size is None:
+        return None, text, [f"the unit of tumor size {text!r} is not a known UCUM length"]
+    return size, text, []
+
+
+def _mitoses(resource: JSON) -> tuple[Any, str | None, list[str]]:
+    if "valueInteger" in resource:
+        raw: Any = resource["valueInteger"]
+        text = str(raw)
+    elif isinstance(resource.get("valueQuantity"), Mapping):
+        quantity = resource["valueQuantity"]
+        raw = decimal(quantity.get("value"))
+        text = _quantity_text(quantity)
+        unit = str(quantity.get("code") or quantity.get("unit") or "")
+        if "mm2" in unit.replace("²", "2"):
+            return None, text, [f"mitotic count {text!r} is per area, not per 10 high-power fields"]
+    else:
+        return None, None, ["it has no mitotic count value"]
+    number = decimal(raw)
+    if number is None or number < 0 or number != number.to_integral_value():
+        return None, text, [f"mitotic count {text!r} is not a whole number"]
+    return int(number), text, []
+
+
+def _necrosis(resource: JSON) -> tuple[Any, str | None, list[str]]:
+    quantity = resource.get("valueQuantity")
+    if not isinstance(quantity, Mapping):
+        return None, None, ["it has no necrosis percentage"]
+    value = decimal(quantity.get("value"))
+    text = _quantity_text(quantity)
+    unit = quantity.get("code") if quantity.get("code") is not None else quantity.get("unit")
+    if unit != "%":
+        return None, text, [f"necrosis {text!r} is not a percentage"]
+    if value is None or not Decimal(0) <= value <= Decimal(100):
+        return None, text, [f"necrosis {text!r} is not between 0 and 100 %"]
+    return value, text, []
+
+
+def _differentiation(resource: JSON) -> tuple[Any, str | None, list[str]]:
+    raw = resource.get("valueInteger")
+    if isinstance(raw, int) and raw in (1, 2, 3):
+        return raw, str(raw), []
+    return None, str(raw), ["the FNCLCC differentiation score is not 1, 2 or 3"]
+
+
+def _value_options(resource: JSON) -> Iterator[tuple[str | None, str | None, str | None]]:
+    """Every (system, code, text) a coded or string value offers, most specific first."""
+    concept = resource.get("valueCodeableConcept")
+    if isinstance(concept, Mapping):
+        for c in as_list(concept.get("coding")):
+            if isinstance(c, Mapping):
+                yield c.get("system"), c.get("code"), c.get("display")
+        if concept.get("text"):
+            yield None, None, str(concept["text"])
+    if isinstance(resource.get("valueString"), str):
+        yield None, None, resource["valueString"]
+
+
+def _value_text(resource: JSON) -> str | None:
+    concept = resource.get("valueCodeableConcept")
+    if isinstance(concept, Mapping):
+        text = concept_text(concept)
+        if text:
+            return text
+        found = codings(concept)
+        return found[0][1] if found else None
+    value = resource.get("valueString")
+    return value if isinstance(value, str) else None
+
+
+def _category(resource: JSON, feature: str) -> tuple[Any, str | None, list[str], str]:
+    problems: list[str] = []
+    for system, code, text in _value_options(resource):
+        parsed = codes.parse_category(feature, system, code, text if not code else None)
+        if parsed.value is None and system not in (codes.SCT, codes.AJCC) and text and code:
+            parsed = codes.parse_category(feature, None, None, text)
+        if parsed.value is not None:
+            return _ENUM[feature](parsed.value), _value_text(resource), [], parsed.prefix
+        if parsed.problem:
+            problems.append(parsed.problem)
+    return None, _value_text(resource), problems[:1] or ["it has no value"], ""
+
+
+def _grade(resource: JSON) -> tuple[Any, str | None, list[str]]:
+    text = _value_text(resource)
+    method = codings(resource.get("method"))
+    for system, code, display in _value_options(resource):
+        parsed = codes.parse_grade(system, code, display if not code else None)
+        if parsed.value is None:
+            continue
+        problems = [parsed.problem] if parsed.problem else []
+        if parsed.value != "GX" and method and codes.FNCLCC_METHOD not in method:
+            shown = concept_text(resource.get("method")) or method[0][1]
+            problems.append(f"grade {text!r} was given by another system ({shown}), not FNCLCC")
+            return Grade.GX, text, problems
+        return Grade(parsed.value), text, problems
+    return None, text, ["it has no grade value"]
+
+
+def _histology(resource: JSON) -> tuple[Any, str | None, list[str]]:
+    found = histology(resource.get("valueCodeableConcept"))
+    if found.morphology is None and isinstance(resource.get("valueString"), str):
+        named = codes.histology_from_name(resource["valueString"])
+        found = Histology(named, [] if named is None else [_named(resource["valueString"], named)])
+    if found.morphology is None:
+        return None, _value_text(resource), found.problems or ["the histology is not ICD-O-3"]
+    return found.morphology, _value_text(resource), found.problems
+
+
+_READERS = {
+    "size": _size,
+    "mitoses": _mitoses,
+    "necrosis": _necrosis,
+    "differentiation": _differentiation,
+    "grade": _grade,
+    "histology": _histology,
+}
+
+
+def observation_finding(
+    resource: JSON, feature: str, classification: str, ref: str, status: str
+) -> Finding:
+    """Read the value of an Observation already known to carry ``feature``."""
+    date, when = effective(resource)
+    prefix = ""
+    if feature in ("t", "n", "m", "stage"):
+        value, text, problems, prefix = _category(resource, feature)
+    else:
+        value, text, problems = _READERS[feature](resource)
+    if classification and prefix and prefix != classification:
+        problems = [
+            *problems,
+            f"value {text!r} has a {prefix}-prefix but the Observation is coded as "
+            f"{'pathologic' if classification == 'p' else 'clinical'}; read as coded",
+        ]
+    return Finding(
+        field=FIELD[feature],
+        value=value,
+        source=Source(reference=ref, date=date, status=status, text=text),
+        final=status in FINAL_STATUSES,
+        when=when,
+        classification=classification or prefix,
+        specimen_based=bool(resource.get("specimen")),
+        problems=tuple(problems),
+    )
+
+
+# -------------------------------------------------------------------------- histology
+
+
+@dataclass(frozen=True, slots=True)
+class Histology:
+    morphology: str | None  # ICD-O-3 "HHHH/B"
+    problems: list[str]
+
+
+def _named(text: str, morphology: str) -> str:
+    return f"histology {text!r} read as ICD-O-3 {morphology} from its name"
+
+
+def histology(concept: Any) -> Histology:
+    """ICD-O-3 morphology from a CodeableConcept: an ICD-O-3 coding, else a named histology."""
+    if not isinstance(concept, Mapping):
+        return Histology(None, [])
+    for system, code in codings(concept):
+        if system == codes.ICDO3:
+            morphology = codes.parse_morphology(code)
+            if morphology:
+                return Histology(morphology, [])
+    for c in as_list(concept.get("coding")):
+        if isinstance(c, Mapping) and c.get("system") == codes.ICDO3:
+            morphology = codes.parse_morphology(str(c.get("display") or ""))
+            if morphology:
+                return Histology(morphology, [])
+    text = concept_text(concept)
+    if text:
+        named = codes.histology_from_name(text)
+        if named:
+            return Histology(named, [_named(text, named)])
+    return Histology(None, [])
