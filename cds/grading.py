@@ -65,7 +65,7 @@ def _differentiation(
             if row is not None and row.integer("score") != given:
                 problems.append(
                     Problem(
-                        code="differentiation-differs-from-histology",
+                        code="differentiation-stated",
                         message=(
                             f"The stated differentiation score {given} is used; the histology "
                             f"table gives {row.integer('score')} for {row.text('name')}."

@@ -238,12 +238,12 @@ def _node_or_metastasis(
 
 def n_category(recorded: N | None) -> NodeOrMetastasis:
     """N as recorded, or N0 assumed: AJCC 8 counts unknown nodal status as N0 (PDQ Table 2)."""
-    return _node_or_metastasis(recorded, N_TABLE, "n", "n-assumed", "n-category")
+    return _node_or_metastasis(recorded, N_TABLE, "n", "n-assumed", "n")
 
 
 def m_category(recorded: M | None) -> NodeOrMetastasis:
     """M as recorded, or M0 assumed when distant metastasis is not recorded (PDQ Table 3)."""
-    return _node_or_metastasis(recorded, M_TABLE, "m", "m-assumed", "m-category")
+    return _node_or_metastasis(recorded, M_TABLE, "m", "m-assumed", "m")
 
 
 def stage_group(site: SiteGroup, t: T, n: N, m: M, grade: Grade) -> StageResult:
