@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-COMMAND_MODULES: tuple[str, ...] = ("cds.cli", "hooks.service_cli")
+COMMAND_MODULES: tuple[str, ...] = ("cds.cli", "hooks.service_cli", "hooks.fhir.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

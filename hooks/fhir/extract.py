@@ -126,6 +126,20 @@ def extract(
 # ------------------------------------------------------------------------------- input
 
 
+def flatten(items: Iterable[Mapping[str, Any]]) -> tuple[list[JSON], list[str]]:
+    """Every resource in ``items`` (Bundle entries unpacked), and notes on what was skipped."""
+    data = _Input()
+    out: list[JSON] = []
+    _flatten(items, out, data)
+    return out, data.notes
+
+
+def subject_of(resource: JSON) -> str | None:
+    """The ``Patient/<id>`` a Condition, Observation or BodyStructure is about."""
+    key = "patient" if resource.get("resourceType") == "BodyStructure" else "subject"
+    return reference(resource.get(key), {})
+
+
 def _collect(patient_id: str, items: Iterable[Mapping[str, Any]], validate_all: bool) -> _Input:
     data = _Input()
     flat: list[JSON] = []

@@ -1,0 +1,163 @@
+"""``sarcoma-cds stage-fhir FILE... [--patient ID] [--json] [--fhir-out]``.
+
+Reads FHIR R4 resources and Bundles (JSON files), stages each primary soft tissue sarcoma of
+one patient and prints the result: text by default, ``--json`` an array with one object per
+primary (the keys of ``sarcoma-cds stage --json`` plus ``condition``), ``--fhir-out`` the mCODE
+Observations it would create as a FHIR transaction Bundle. Without ``--patient`` the patient
+is the one Patient resource in the input or, with none, the one subject all clinical resources
+share. Bad input (missing file, invalid JSON, not FHIR, ambiguous patient) exits 2 with one
+line on stderr; resources of other patients are ignored and reported on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+
+
+class InputError(Exception):
+    """Input the command cannot use; the message is the one line shown to the user."""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "stage-fhir",
+        help="stage the soft tissue sarcomas in FHIR R4 resources or Bundles",
+        description=(
+            "Read FHIR R4 resources and Bundles (JSON) of one patient and print, per primary soft "
+            "tissue sarcoma, the AJCC 8th edition staging and FNCLCC grade with their derivation."
+        ),
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", type=Path, help="JSON file")
+    parser.add_argument("--patient", metavar="ID", help="the Patient id (when not inferable)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json", action="store_true", help="print a JSON array, one object per primary"
+    )
+    output.add_argument(
+        "--fhir-out",
+        action="store_true",
+        help="print the mCODE Observations it would create as a FHIR transaction Bundle",
+    )
+    parser.set_defaults(handler=_stage_fhir)
+
+
+def load(path: Path) -> dict[str, Any]:
+    """One JSON file holding a FHIR resource or Bundle."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot be read ({error})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{path}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno})"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+        raise InputError(f"{path}: not a FHIR resource or Bundle (no resourceType)")
+    return data
+
+
+def infer_patient(resources: Sequence[Mapping[str, Any]]) -> str:
+    """The one Patient in the input or, with none, the one subject of the clinical resources."""
+    from hooks.fhir.extract import subject_of  # noqa: PLC0415
+
+    patients = sorted(
+        {str(r["id"]) for r in resources if r["resourceType"] == "Patient" and r.get("id")}
+    )
+    if len(patients) == 1:
+        return patients[0]
+    if len(patients) > 1:
+        raise InputError(
+            f"the input holds {len(patients)} Patients ({', '.join(patients)}): "
+            "choose one with --patient"
+        )
+    subjects = sorted(
+        {
+            s.removeprefix("Patient/")
+            for r in resources
+            if r["resourceType"] in {"Condition", "Observation"}
+            and (s := subject_of(r)) is not None
+            and s.startswith("Patient/")
+        }
+    )
+    if len(subjects) == 1:
+        return subjects[0]
+    if not subjects:
+        raise InputError("the input names no patient: give one with --patient")
+    raise InputError(
+        f"the input holds resources of {len(subjects)} patients ({', '.join(subjects)}): "
+        "choose one with --patient"
+    )
+
+
+def _stage_fhir(args: argparse.Namespace) -> int:
+    from cds.report import assessment_json, assessment_text  # noqa: PLC0415
+    from hooks.fhir.extract import flatten  # noqa: PLC0415
+    from hooks.staging import stage_patient  # noqa: PLC0415
+
+    try:
+        documents = [load(path) for path in args.files]
+        resources, _ = flatten(documents)
+        patient = args.patient or infer_patient(resources)
+    except InputError as error:
+        print(f"sarcoma-cds stage-fhir: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+    extraction, reports = stage_patient(patient, documents)
+    for note in extraction.notes:
+        print(f"sarcoma-cds stage-fhir: note: {note}", file=sys.stderr)
+
+    if args.fhir_out:
+        print(json.dumps(_bundle(patient, reports), indent=2))
+    elif args.json:
+        out = []
+        for report in reports:
+            item: dict[str, Any] = dict(assessment_json(report.assessment))
+            tumor = report.tumor
+            item["condition"] = tumor.condition.removeprefix("Condition/")
+            item["description"] = tumor.description
+            item["classification"] = tumor.classification.value
+            item["preliminary"] = tumor.preliminary
+            item["notes"] = list(tumor.notes)
+            out.append(item)
+        print(json.dumps(out, indent=2))
+    elif not reports:
+        print(f"No primary soft tissue sarcoma found for Patient/{patient}.")
+    else:
+        for report in reports:
+            tumor = report.tumor
+            print(f"== {tumor.description} ({tumor.condition})")
+            if tumor.preliminary:
+                print("Rests on preliminary data.")
+            for note in tumor.notes:
+                print(f"  * {note}")
+            print(assessment_text(report.assessment))
+            print()
+    return 0
+
+
+def _bundle(patient: str, reports: list[Any]) -> dict[str, Any]:
+    import uuid  # noqa: PLC0415
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from hooks.fhir.emit import as_transaction_bundle, staging_observations  # noqa: PLC0415
+
+    effective = datetime.now(UTC).isoformat(timespec="seconds")
+    observations = [
+        obs
+        for report in reports
+        for obs in staging_observations(
+            patient, report, effective=effective, new_id=lambda: str(uuid.uuid4())
+        )
+    ]
+    return as_transaction_bundle(observations)
