@@ -84,6 +84,26 @@ def _auth_error_types() -> tuple[type[Exception], ...]:
     return tuple(types)
 
 
+async def _authenticated(request: Request) -> Any:
+    """The caller's identity from the configured authenticator (None with auth off)."""
+    auth: Authenticator | None = request.app.state.authenticator
+    if auth is None:
+        return None
+    return await auth.authenticate(request)
+
+
+async def _discovery_caller(request: Request) -> Any:
+    settings: Settings = request.app.state.settings
+    auth = request.app.state.authenticator
+    if settings.discovery_open or auth is None or getattr(auth, "discovery_open", False):
+        return None
+    return await _authenticated(request)
+
+
+Identity = Annotated[Any, Depends(_authenticated)]
+DiscoveryIdentity = Annotated[Any, Depends(_discovery_caller)]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -168,21 +188,6 @@ def _install_routes(
         if "p" not in resolved:
             resolved["p"] = default_pipeline()
         return resolved["p"]
-
-    async def authenticated(request: Request) -> Any:
-        auth: Authenticator | None = request.app.state.authenticator
-        if auth is None:
-            return None
-        return await auth.authenticate(request)
-
-    async def discovery_caller(request: Request) -> Any:
-        auth = request.app.state.authenticator
-        if cfg.discovery_open or auth is None or getattr(auth, "discovery_open", False):
-            return None
-        return await authenticated(request)
-
-    Identity = Annotated[Any, Depends(authenticated)]
-    DiscoveryIdentity = Annotated[Any, Depends(discovery_caller)]
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

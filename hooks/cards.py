@@ -77,7 +77,10 @@ WHAT_TO_RECORD = {
     "grade": "the FNCLCC grade (G1-G3)",
 }
 # Problem codes from the core that report a disagreement between the chart and the rules.
-DISCREPANCY_MARKERS = ("disagree", "discrepan", "conflict", "mismatch")
+DISCREPANCY_MARKERS = ("disagree", "differs", "discrepan", "conflict", "mismatch")
+
+# Resource statuses not worth showing next to a value (anything else, e.g. preliminary, is).
+ROUTINE_STATUSES = frozenset({"final", "amended", "corrected", "active", "confirmed"})
 
 Assess = Callable[[TumorInputs], Assessment]
 Observations = Callable[[TumorReport], list[dict[str, Any]]]
@@ -130,7 +133,7 @@ def _source_text(source: Source | None) -> str:
     parts.append(md(source.reference))
     if source.date:
         parts.append(md(source.date[:10]))
-    if source.status and source.status not in {"final", "amended", "corrected", "active"}:
+    if source.status and source.status not in ROUTINE_STATUSES:
         parts.append(f"status {md(source.status)}")
     return ", ".join(parts)
 
@@ -171,7 +174,8 @@ class CardFactory:
         lines = [self._headline(tumor, a), "", *self._values_table(tumor, a), ""]
         if a.trace or a.grade.trace:
             lines += ["**How it was decided**", ""]
-            for step in (*a.grade.trace, *a.trace):
+            steps = {(s.table, s.row, s.explanation): s for s in (*a.grade.trace, *a.trace)}
+            for step in steps.values():
                 lines.append(
                     f"- {md(step.explanation)} ({md(step.table)} row {md(step.row)}; "
                     f"{md(step.source)})"
@@ -228,7 +232,7 @@ class CardFactory:
             ),
             (
                 "Site group",
-                md(a.site.value) if a.site else "unknown",
+                SITE_NAMES[a.site] if a.site else "unknown",
                 "",
                 _source_text(src("site") or Source(reference=tumor.condition)),
             ),
