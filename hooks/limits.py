@@ -10,14 +10,18 @@ OperationOutcome.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hooks.errors import operation_outcome
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 #: A CDS Hooks request with a prefetched Bundle nests about 15 levels deep
@@ -45,17 +49,25 @@ class Limits:
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     max_resources: int = DEFAULT_MAX_RESOURCES
 
-
-def operation_outcome(code: str, diagnostics: str, *, correlation_id: str) -> dict[str, Any]:
-    """A FHIR R4 OperationOutcome with one error issue.
-
-    See http://hl7.org/fhir/R4/operationoutcome.html; ``code`` is from the IssueType value set.
-    """
-    return {
-        "resourceType": "OperationOutcome",
-        "id": correlation_id,
-        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
-    }
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """``SARCOMA_CDS_MAX_BODY_BYTES``, ``_MAX_JSON_DEPTH``, ``_MAX_RESOURCES``; a bad value
+        is a ``ValueError`` naming the variable (start-up fails)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, int] = {}
+        for name, minimum in (
+            ("max_body_bytes", 1024),
+            ("max_json_depth", 16),
+            ("max_resources", 10),
+        ):
+            variable = "SARCOMA_CDS_" + name.upper()
+            raw = env.get(variable, "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit() or int(raw) < minimum:
+                raise ValueError(f"{variable}={raw!r}: expected an integer of at least {minimum}")
+            values[name] = int(raw)
+        return cls(**values)
 
 
 def check_document(document: Any, limits: Limits) -> None:
@@ -108,7 +120,7 @@ def check_json_body(raw: bytes, limits: Limits) -> None:
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, limits: Limits | None = None) -> None:
         self.app = app
-        self.limits = limits or Limits()
+        self.limits = limits if limits is not None else Limits.from_env()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,10 +131,12 @@ class BodyLimitMiddleware:
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
-                await _refuse(send, LimitExceeded(400, "invalid", "invalid Content-Length"))
+                await _refuse(
+                    scope, receive, send, LimitExceeded(400, "invalid", "invalid Content-Length")
+                )
                 return
             if int(declared) > maximum:
-                await _refuse(send, _too_large(maximum))
+                await _refuse(scope, receive, send, _too_large(maximum))
                 return
         chunks: list[bytes] = []
         size = 0
@@ -133,7 +147,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > maximum:
-                await _refuse(send, _too_large(maximum))
+                await _refuse(scope, receive, send, _too_large(maximum))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -143,7 +157,7 @@ class BodyLimitMiddleware:
             try:
                 check_json_body(body, self.limits)
             except LimitExceeded as exc:
-                await _refuse(send, exc)
+                await _refuse(scope, receive, send, exc)
                 return
 
         replayed = False
@@ -164,22 +178,14 @@ def _is_json(content_type: str) -> bool:
 
 
 def _too_large(maximum: int) -> LimitExceeded:
-    return LimitExceeded(413, "too-costly", f"request body larger than {maximum} bytes")
+    return LimitExceeded(413, "too-long", f"request body larger than {maximum} bytes")
 
 
-async def _refuse(send: Send, exc: LimitExceeded) -> None:
-    correlation_id = str(uuid.uuid4())
-    body = orjson.dumps(operation_outcome(exc.code, exc.message, correlation_id=correlation_id))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": exc.status,
-            "headers": [
-                (b"content-type", b"application/fhir+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-correlation-id", correlation_id.encode()),
-                (b"connection", b"close"),
-            ],
-        }
+async def _refuse(scope: Scope, receive: Receive, send: Send, exc: LimitExceeded) -> None:
+    # The correlation id set by hooks.errors.RequestIdMiddleware (outside this one), if any.
+    state = scope.get("state") or {}
+    rid = state.get("request_id") if isinstance(state, dict) else None
+    response = operation_outcome(
+        exc.status, exc.code, exc.message, rid if isinstance(rid, str) else str(uuid.uuid4())
     )
-    await send({"type": "http.response.body", "body": body})
+    await response(scope, receive, send)
