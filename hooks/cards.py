@@ -76,6 +76,13 @@ WHAT_TO_RECORD = {
     "necrosis": "the percentage of tumor necrosis (SNOMED CT 405921002)",
     "grade": "the FNCLCC grade (G1-G3)",
 }
+# The inputs a computed value rests on, named next to a recorded value that disagrees.
+RELATED_SOURCES = {
+    "t": ("size_cm",),
+    "grade": ("differentiation", "mitoses", "necrosis_pct"),
+    "differentiation": ("histology",),
+    "stage": ("t", "n", "m", "grade", "size_cm"),
+}
 # Problem codes from the core that report a disagreement between the chart and the rules.
 DISCREPANCY_MARKERS = ("disagree", "differs", "discrepan", "conflict", "mismatch")
 
@@ -202,7 +209,7 @@ class CardFactory:
         if a.status is Status.STAGED and a.stage is not None:
             head = f"**{name}**: AJCC 8th edition stage **{a.stage.value}**, {site}."
         elif a.status is Status.NOT_APPLICABLE:
-            reason = md(a.reason) if a.reason else "no AJCC 8 stage group applies"
+            reason = md(a.reason.rstrip(". ")) if a.reason else "no AJCC 8 stage group applies"
             head = f"**{name}**: no AJCC 8th edition stage group. {reason}."
         else:
             head = f"**{name}**: the AJCC 8th edition stage group cannot be assigned yet, {site}."
@@ -268,7 +275,9 @@ class CardFactory:
                 "FNCLCC grade",
                 grade_value + (f" ({score_text})" if score_text else ""),
                 g.basis.value,
-                _source_text(src("grade")),
+                _source_text(src("grade"))
+                if src("grade") or g.basis is not Basis.DERIVED
+                else "FNCLCC scores from the rows above",
             ),
             (
                 "Stage group",
@@ -363,11 +372,16 @@ class CardFactory:
 
     def data_gaps_card(self, report: TumorReport) -> Card | None:
         tumor, a = report.tumor, report.assessment
+        if a.status is Status.NOT_APPLICABLE:
+            return None  # no stage group to complete; the stage card says why
         missing = list(a.missing)
+        ungradable = any(p.code == "grade-not-applicable" for p in a.grade.problems)
+        grade_parts = ("differentiation", "mitotic-count", "necrosis")
         if (
             a.grade.grade is Grade.GX
+            and not ungradable
             and "grade" not in missing
-            and not any(m in missing for m in ("differentiation", "mitotic-count", "necrosis"))
+            and not any(m in missing for m in grade_parts)
         ):
             missing.append("grade")
         if not missing:
@@ -375,6 +389,8 @@ class CardFactory:
         lines = ["Recording these would complete the AJCC 8th edition staging:", ""]
         for item in missing:
             lines.append(f"- {WHAT_TO_RECORD.get(item, md(item))}")
+        if any(m in missing for m in grade_parts):
+            lines.append("- or the FNCLCC grade itself (G1-G3) as stated in the pathology report")
         effects = self._what_if(tumor.inputs, a)
         lines.append("")
         if effects:
@@ -382,11 +398,6 @@ class CardFactory:
         elif len(a.alternatives) > 1:
             lines.append(
                 "Possible stage groups: " + ", ".join(s.value for s in a.alternatives) + "."
-            )
-        elif a.status is Status.NOT_APPLICABLE:
-            lines.append(
-                "No AJCC 8 stage group applies to this tumor; the values are still "
-                "needed for grade and treatment planning."
             )
         lines += ["", DISCLAIMER]
         names = ", ".join(dict.fromkeys(_short(m) for m in missing))
@@ -440,6 +451,9 @@ class CardFactory:
             lines.append(f"- {md(problem.message)}{where}")
             for other in tumor.others.get(key, ()):
                 lines.append(f"  - also found: {_source_text(other)}")
+            for related in RELATED_SOURCES.get(key, ()):
+                if related in tumor.sources:
+                    lines.append(f"  - computed from: {_source_text(tumor.sources[related])}")
         lines += ["", "Check which value is right and correct the chart.", "", DISCLAIMER]
         fields = ", ".join(dict.fromkeys(_short(p.field or "value") for p in problems))
         return Card(

@@ -22,45 +22,14 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from hooks.errors import BadRequest, DataUnavailable
+from hooks.fhir import codes
 from hooks.fhir_client import FhirClient, FhirError, next_link, token_of
 from hooks.settings import Settings, is_valid_fhir_id
 from hooks.wire import HookRequest
 
-SNOMED = "http://snomed.info/sct"
-LOINC = "http://loinc.org"
-NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
-
-# Observation codes extraction reads (CLINICAL.md section 4; to be derived from
-# hooks/fhir/codes.py once that table exists, so that the two cannot drift apart).
-OBSERVATION_CODES: tuple[tuple[str, str], ...] = (
-    (LOINC, "31206-6"),  # histology (ICD-O-3 morphology)
-    (LOINC, "59847-4"),  # histology and behavior ICD-O-3
-    (LOINC, "21889-1"),  # tumor size
-    (LOINC, "33728-7"),  # tumor greatest dimension
-    (SNOMED, "371472000"),  # mitotic count
-    (SNOMED, "405921002"),  # percentage of tumor necrosis
-    (NCIT, "C18000"),  # histologic grade (mCODE)
-    (LOINC, "33732-9"),  # histologic grade
-    (LOINC, "21858-6"),  # grade
-    (SNOMED, "399504009"),  # cT
-    (SNOMED, "384625004"),  # pT
-    (SNOMED, "399534004"),  # cN
-    (SNOMED, "371494008"),  # pN
-    (SNOMED, "399387003"),  # cM
-    (SNOMED, "371497001"),  # pM
-    (LOINC, "21905-5"),  # clinical T
-    (LOINC, "21899-0"),  # pathologic T
-    (LOINC, "21906-3"),  # clinical N
-    (LOINC, "21900-6"),  # pathologic N
-    (LOINC, "21907-1"),  # clinical M
-    (LOINC, "21901-4"),  # pathologic M
-    (SNOMED, "399537006"),  # clinical stage group
-    (SNOMED, "399588009"),  # pathologic stage group
-    (SNOMED, "399390009"),  # stage group
-    (LOINC, "21908-9"),  # clinical stage group
-    (LOINC, "21902-2"),  # pathologic stage group
-    (LOINC, "21914-7"),  # stage group, other
-)
+# Every Observation code extraction reads (hooks/fhir/tables/inputs.toml), in a stable order,
+# so that the prefetch template and the reader cannot drift apart.
+OBSERVATION_CODES: tuple[tuple[str, str], ...] = tuple(sorted(codes.OBSERVATION_CODES))
 
 PATIENT = "{{context.patientId}}"
 

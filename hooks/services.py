@@ -6,7 +6,6 @@ patient's FHIR resources into cards.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -92,9 +91,8 @@ def default_pipeline() -> Pipeline:
 
     Imported on first use so that the app (and the CLI) start without loading FHIR models.
     """
-    staging = importlib.import_module("hooks.staging")
-    emit = importlib.import_module("hooks.fhir.emit")
-    assess = importlib.import_module("cds.assess")
-    return Pipeline(
-        stage=staging.stage_patient, emit=emit.staging_observations, assess=assess.assess
-    )
+    from cds.assess import assess  # noqa: PLC0415
+    from hooks.fhir.emit import staging_observations  # noqa: PLC0415
+    from hooks.staging import stage_patient  # noqa: PLC0415
+
+    return Pipeline(stage=stage_patient, emit=staging_observations, assess=assess)

@@ -10,5 +10,6 @@ import pytest
 @pytest.fixture
 def sequential_uuids() -> Callable[[], str]:
     """A uuid factory giving 00000000-0000-4000-8000-000000000001, ...2, ... (stable files)."""
-    counter = iter(range(1, 1_000_000))
-    return lambda: f"00000000-0000-4000-8000-{next(counter):012d}"
+    from tests.service.harness import sequential_uuid_factory  # noqa: PLC0415
+
+    return sequential_uuid_factory()

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from hooks.app import create_app
 from hooks.settings import Settings
+from tests.service.harness import app_client
 from tests.service.reports import fake_pipeline
 
 SANDBOX_ORIGIN = "https://sandbox.cds-hooks.org"
@@ -35,16 +35,11 @@ def settings(tmp_path: Path) -> Settings:
 def make_client(settings: Settings, sequential_uuids: Callable[[], str]) -> ClientFactory:
     """``async with make_client(**create_app_kwargs) as client``: the app, lifespan running."""
 
-    @asynccontextmanager
-    async def factory(**kwargs: Any) -> AsyncIterator[httpx.AsyncClient]:
+    def factory(**kwargs: Any) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         kwargs.setdefault("settings", settings)
         kwargs.setdefault("uuid_factory", sequential_uuids)
         kwargs.setdefault("pipeline", fake_pipeline())
-        app = create_app(**kwargs)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield c
+        return app_client(**kwargs)
 
     return factory
 

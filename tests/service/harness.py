@@ -1,0 +1,30 @@
+"""Running the app in-process for tests: lifespan started, httpx client over ASGI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from hooks.app import create_app
+
+FIXED_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def sequential_uuid_factory() -> Callable[[], str]:
+    counter = iter(range(1, 1_000_000))
+    return lambda: f"00000000-0000-4000-8000-{next(counter):012d}"
+
+
+@asynccontextmanager
+async def app_client(**create_app_kwargs: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """``create_app(**kwargs)`` with its lifespan running, behind an ``httpx.AsyncClient``."""
+    create_app_kwargs.setdefault("clock", lambda: FIXED_NOW)
+    app = create_app(**create_app_kwargs)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
