@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from hooks.settings import Settings
+from tests.service.fhir_server import FhirServer, running_fhir_server
 from tests.service.harness import app_client
 from tests.service.reports import fake_pipeline
 
@@ -69,3 +71,31 @@ def hook_request(patient: str = "lms-thigh", **overrides: Any) -> dict[str, Any]
     }
     body.update(overrides)
     return body
+
+
+GOLDEN_CASES = Path(__file__).parents[1] / "golden" / "cases"
+
+
+def golden_request(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads((GOLDEN_CASES / f"{name}.request.json").read_bytes())
+    return data
+
+
+def prefetched_resources(request: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for value in request["prefetch"].values():
+        if value.get("resourceType") == "Bundle":
+            out += [e["resource"] for e in value.get("entry", [])]
+        else:
+            out.append(value)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer]:
+    """A real FHIR R4 server process loaded with every golden patient."""
+    with running_fhir_server(tmp_path_factory.mktemp("fhir-server")) as server:
+        for request in sorted(GOLDEN_CASES.glob("*.request.json")):
+            for resource in prefetched_resources(golden_request(request.name.split(".")[0])):
+                server.put(resource)
+        yield server
