@@ -153,6 +153,7 @@ retroperitoneum  T4 N1 M1 G2 IV
 retroperitoneum  T4 N1 M1 G3 IV"""
 
 ROWS = [line.split() for line in GRID.strip().splitlines()]
+CASES = [(r[0], tuple(r[1:5]), r[5]) for r in ROWS]
 
 
 def test_grid_is_complete() -> None:
@@ -161,12 +162,11 @@ def test_grid_is_complete() -> None:
     assert len(combos) == 128
 
 
-@pytest.mark.parametrize(
-    ("site", "t", "n", "m", "g", "stage"), ROWS, ids=[" ".join(r[:5]) for r in ROWS]
-)
+@pytest.mark.parametrize(("site", "tnmg", "stage"), CASES, ids=[" ".join(r[:5]) for r in ROWS])
 def test_stage_grid_via_cli(
-    site: str, t: str, n: str, m: str, g: str, stage: str, capsys: pytest.CaptureFixture[str]
+    site: str, tnmg: tuple[str, str, str, str], stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    t, n, m, g = tnmg
     argv = ["stage", "--site", site, "--t", t, "--n", n, "--m", m, "--grade", g, "--json"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
