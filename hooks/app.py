@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.middleware.cors import CORSMiddleware
 
+from hooks.auth.redact import install_log_redaction
 from hooks.cards import CardFactory
 from hooks.errors import (
     AuthenticationError,
@@ -117,6 +118,7 @@ def create_app(
     """Build the app. Tests inject ``uuid_factory``, ``clock``, ``transport`` (for FHIR
     faults), ``authenticator``, ``pipeline`` and ``feedback_store``."""
     cfg = settings if settings is not None else Settings.from_env()
+    install_log_redaction()
     store: FeedbackStore = feedback_store or SqliteFeedbackStore(cfg.db)
 
     @asynccontextmanager
@@ -133,7 +135,7 @@ def create_app(
             auth = authenticator
             owned = None
             if auth is None and cfg.auth:
-                auth = owned = _default_authenticator()
+                auth = owned = _default_authenticator(cfg)
             if auth is None:
                 log.warning(AUTH_OFF_WARNING)
             app.state.authenticator = auth
@@ -335,7 +337,8 @@ async def _bare_401(request: Request, exc: Exception) -> Any:
     from hooks.errors import REQUEST_ID_HEADER  # noqa: PLC0415
 
     log.info("request %s rejected: 401", request_id(request))
-    return Response(status_code=401, headers={REQUEST_ID_HEADER: request_id(request)})
+    headers = {REQUEST_ID_HEADER: request_id(request), "WWW-Authenticate": "Bearer"}
+    return Response(status_code=401, headers=headers)
 
 
 def _install_fhir_server_refusal(app: FastAPI) -> None:
@@ -352,7 +355,7 @@ def _install_fhir_server_refusal(app: FastAPI) -> None:
     app.add_exception_handler(FhirServerNotAllowed, refuse)
 
 
-def _default_authenticator() -> Authenticator:
+def _default_authenticator(cfg: Settings) -> Authenticator:
     """``hooks.auth.Authenticator`` from the environment; any problem stops start-up."""
     try:
         from hooks.auth import Authenticator as JwtAuthenticator  # noqa: PLC0415
@@ -362,7 +365,7 @@ def _default_authenticator() -> Authenticator:
             "set SARCOMA_CDS_AUTH=off for local development only"
         ) from exc
     try:
-        built: Authenticator = JwtAuthenticator.from_env()
+        built: Authenticator = JwtAuthenticator.from_settings(cfg)
     except ValueError as exc:
         raise StartupError(
             f"client authentication is on (SARCOMA_CDS_AUTH) but not configured: {exc}. "

@@ -133,7 +133,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _authentication_error(request: Request, exc: Exception) -> Response:
     rid = request_id(request)
     log.info("request %s rejected: 401 authentication failed", rid)
-    return Response(status_code=401, headers={REQUEST_ID_HEADER: rid})
+    # RFC 6750 section 3: a 401 names the scheme; no error detail (it would be an oracle).
+    return Response(status_code=401, headers={REQUEST_ID_HEADER: rid, "WWW-Authenticate": "Bearer"})
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

@@ -14,6 +14,9 @@ import httpx
 import orjson
 
 FHIR_ACCEPT = "application/fhir+json, application/json;q=0.9"
+#: Largest FHIR response (one resource or one search page) read; a compromised or broken
+#: server must not be able to exhaust our memory.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 
 class FhirError(Exception):
@@ -64,19 +67,20 @@ class FhirClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            response = await self._http.get(
-                url, headers=headers, timeout=self._timeout, follow_redirects=False
-            )
+            async with self._http.stream(
+                "GET", url, headers=headers, timeout=self._timeout, follow_redirects=False
+            ) as response:
+                if response.status_code != 200:
+                    raise FhirError(f"the FHIR server answered HTTP {response.status_code}")
+                content = await _read_capped(response)
         except httpx.TimeoutException:
             raise FhirError("the FHIR server did not answer in time") from None
         except httpx.HTTPError as exc:
             raise FhirError(
                 f"the FHIR server could not be reached ({type(exc).__name__})"
             ) from None
-        if response.status_code != 200:
-            raise FhirError(f"the FHIR server answered HTTP {response.status_code}")
         try:
-            body = orjson.loads(response.content)
+            body = orjson.loads(content)
         except orjson.JSONDecodeError:
             raise FhirError("the FHIR server sent a body that is not JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
@@ -115,6 +119,19 @@ class FhirClient:
             url = next_link(page)
             pages += 1
         return resources
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    """The body, refused beyond ``MAX_RESPONSE_BYTES`` (declared or counted as it streams)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise FhirError(f"the FHIR server sent more than {MAX_RESPONSE_BYTES} bytes")
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise FhirError(f"the FHIR server sent more than {MAX_RESPONSE_BYTES} bytes")
+    return bytes(body)
 
 
 def _searchset_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from hooks.auth.jwt import AuthenticationError, JwksFetcher, TokenValidator
 from hooks.auth.replay import ReplayStore, SqliteReplayStore
 
 __all__ = [
+    "ANONYMOUS",
     "AuthConfig",
     "AuthConfigError",
     "AuthenticationError",
@@ -29,6 +31,7 @@ __all__ = [
     "ClientIdentity",
     "FhirServerNotAllowed",
     "IssuerConfigError",
+    "ServiceSettings",
     "check_fhir_server",
 ]
 
@@ -110,10 +113,43 @@ class AuthConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AuthConfig:
         """Read the ``SARCOMA_CDS_*`` variables (see SECURITY.md, "Configuration")."""
         env = os.environ if environ is None else environ
-        enabled = _flag(env, "SARCOMA_CDS_AUTH", default=True)
-        insecure = _flag(env, "SARCOMA_CDS_ALLOW_INSECURE_HTTP", default=False)
+        return cls._build(
+            env,
+            enabled=_flag(env, "SARCOMA_CDS_AUTH", default=True),
+            base=env.get("SARCOMA_CDS_PUBLIC_BASE_URL", "").strip(),
+            db_path=Path(env.get("SARCOMA_CDS_DB", "").strip() or DEFAULT_DB),
+            discovery_open=_flag(env, "SARCOMA_CDS_DISCOVERY_OPEN", default=False),
+            insecure=_flag(env, "SARCOMA_CDS_ALLOW_INSECURE_HTTP", default=False),
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: ServiceSettings, environ: Mapping[str, str] | None = None
+    ) -> AuthConfig:
+        """The service's ``hooks.settings.Settings`` plus the variables only auth reads
+        (trusted issuers, leeway, maximum lifetime) from the environment."""
+        env = os.environ if environ is None else environ
+        return cls._build(
+            env,
+            enabled=settings.auth,
+            base=settings.public_base_url,
+            db_path=settings.db,
+            discovery_open=settings.discovery_open,
+            insecure=settings.allow_insecure_http,
+        )
+
+    @classmethod
+    def _build(
+        cls,
+        env: Mapping[str, str],
+        *,
+        enabled: bool,
+        base: str,
+        db_path: Path,
+        discovery_open: bool,
+        insecure: bool,
+    ) -> AuthConfig:
         issuers = env.get("SARCOMA_CDS_TRUSTED_ISSUERS", "").strip()
-        base = env.get("SARCOMA_CDS_PUBLIC_BASE_URL", "").strip()
         if enabled and not issuers:
             raise AuthConfigError(
                 "SARCOMA_CDS_TRUSTED_ISSUERS: required while SARCOMA_CDS_AUTH is on "
@@ -133,14 +169,29 @@ class AuthConfig:
             enabled=enabled,
             public_base_url=base,
             trusted_issuers=Path(issuers) if issuers else None,
-            db_path=Path(env.get("SARCOMA_CDS_DB", "").strip() or DEFAULT_DB),
+            db_path=db_path,
             leeway=_seconds(env, "SARCOMA_CDS_AUTH_LEEWAY", DEFAULT_LEEWAY, maximum=300),
             max_lifetime=_seconds(
                 env, "SARCOMA_CDS_AUTH_MAX_LIFETIME", DEFAULT_MAX_LIFETIME, maximum=86400
             ),
-            discovery_open=_flag(env, "SARCOMA_CDS_DISCOVERY_OPEN", default=False),
+            discovery_open=discovery_open,
             allow_insecure_http=insecure,
         )
+
+
+class ServiceSettings(Protocol):
+    """What ``AuthConfig.from_settings`` reads from ``hooks.settings.Settings``."""
+
+    @property
+    def auth(self) -> bool: ...
+    @property
+    def public_base_url(self) -> str: ...
+    @property
+    def db(self) -> Path: ...
+    @property
+    def discovery_open(self) -> bool: ...
+    @property
+    def allow_insecure_http(self) -> bool: ...
 
 
 class Authenticator:
@@ -202,6 +253,16 @@ class Authenticator:
         cls, environ: Mapping[str, str] | None = None, *, http: httpx.AsyncClient | None = None
     ) -> Authenticator:
         return cls(AuthConfig.from_env(environ), http=http)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ServiceSettings,
+        environ: Mapping[str, str] | None = None,
+        *,
+        http: httpx.AsyncClient | None = None,
+    ) -> Authenticator:
+        return cls(AuthConfig.from_settings(settings, environ), http=http)
 
     @property
     def enabled(self) -> bool:
