@@ -163,6 +163,19 @@ def assess(inputs: TumorInputs) -> Assessment:
         inputs, scope=scope, t=t.t, n=n_value, m=m_value, grade=grade.grade, trace=trace
     )
 
+    higher = [s for s in alternatives if s is not stage]
+    if grade.grade is Grade.GX and stage is not None and higher and t.t is not T.TX:
+        problems.append(
+            Problem(
+                code="gx-grouped-with-g1",
+                message=(
+                    f"Grade unknown (GX): AJCC 8 groups GX with G1, giving stage {stage}; with "
+                    f"G2 or G3 the stage would be {' or '.join(higher)}."
+                ),
+                severity=Severity.WARNING,
+                field="grade",
+            )
+        )
     if inputs.stage is not None and stage is not None and inputs.stage is not stage:
         problems.append(
             Problem(

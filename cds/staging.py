@@ -155,7 +155,7 @@ def t_category(site: SiteGroup | None, size_cm: Decimal | None, recorded: T | No
             valid = None
 
     derived = t_from_size(site, size_cm) if size_cm is not None else None
-    if size_cm is not None and group.opt_text("t_size_table") is None:
+    if size_cm is not None and valid is None and group.opt_text("t_size_table") is None:
         problems.append(
             Problem(
                 code="size-does-not-decide-t",

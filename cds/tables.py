@@ -100,7 +100,7 @@ class Row:
             if isinstance(cond, Range):
                 if isinstance(value, bool) or not isinstance(value, int | Decimal):
                     return False
-                if not cond.contains(Decimal(value)):
+                if not Decimal(value).is_finite() or not cond.contains(Decimal(value)):
                     return False
             elif kinds[column] == "prefix":
                 if not isinstance(value, str) or not any(
