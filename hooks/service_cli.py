@@ -60,7 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             from hooks.auth import AuthConfig  # noqa: PLC0415
 
-            AuthConfig.from_env()
+            AuthConfig.from_settings(settings)
         except ValueError as exc:
             print(
                 f"sarcoma-cds: client authentication is on (SARCOMA_CDS_AUTH, the default) but "
