@@ -67,6 +67,17 @@ class OrjsonResponse(JSONResponse):
         return orjson.dumps(content)
 
 
+def _configure_logging(level: str) -> None:
+    """One line per request and per refusal on stderr, unless logging is configured already
+    (by the embedding server or a test harness)."""
+    logger = logging.getLogger("hooks")
+    logger.setLevel(level)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+
+
 def _uuid4() -> str:
     return str(uuid.uuid4())
 
@@ -123,7 +134,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        logging.getLogger("hooks").setLevel(cfg.log_level)
+        _configure_logging(cfg.log_level)
         store.initialize()
         async with httpx.AsyncClient(
             transport=transport,

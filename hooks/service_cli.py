@@ -89,6 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level=settings.log_level.lower(),
         server_header=False,
+        access_log=False,  # the app logs one line per request, with its correlation id
     )
     return 0
 

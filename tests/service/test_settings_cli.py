@@ -136,6 +136,7 @@ def test_serve_with_auth_off_warns_loudly(
             "port": 8099,
             "log_level": "info",
             "server_header": False,
+            "access_log": False,
         }
     ]
 
