@@ -1,0 +1,43 @@
+# sarcoma-cds: the CDS Hooks service (hooks.app:app) under uvicorn.
+# Build: docker build -t sarcoma-cds .
+# Run:   docker run -p 8080:8080 -e SARCOMA_CDS_PUBLIC_BASE_URL=https://cds.example.org \
+#          -e SARCOMA_CDS_TRUSTED_ISSUERS=/config/trusted-issuers.toml -v "$PWD/config:/config:ro" \
+#          -v sarcoma-var:/app/var sarcoma-cds
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONPATH=/app \
+    SARCOMA_CDS_DB=/app/var/sarcoma-cds.sqlite3
+
+RUN groupadd --system --gid 10001 sarcoma \
+    && useradd --system --uid 10001 --gid sarcoma --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin sarcoma
+
+WORKDIR /app
+
+# Dependencies first (their own layer, rebuilt only when pyproject.toml changes): the runtime
+# requirements listed in [project] dependencies, without the project itself.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install --no-compile -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# Then the source: the clinical core, the service and the FHIR profiles (read-only, root-owned).
+COPY cds/ ./cds/
+COPY hooks/ ./hooks/
+COPY fhir_profiles/ ./fhir_profiles/
+RUN mkdir -p /app/var && chown sarcoma:sarcoma /app/var
+
+USER 10001:10001
+VOLUME ["/app/var"]
+EXPOSE 8080
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=3).status == 200 else 1)"]
+
+# WEB_CONCURRENCY sets the number of worker processes (the feedback store and the JWT replay
+# store are SQLite in WAL mode, safe with several workers on one volume).
+CMD ["uvicorn", "hooks.app:app", "--host", "0.0.0.0", "--port", "8080", "--proxy-headers", "--no-server-header", "--no-access-log"]
