@@ -49,7 +49,7 @@ def uvicorn_process(
     sock = listening_socket()
     port = sock.getsockname()[1]
     args = [sys.executable, "-m", "uvicorn", target, "--fd", str(sock.fileno())]
-    args += ["--log-level", "warning", "--no-access-log"]
+    args += ["--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "2"]
     if factory:
         args.append("--factory")
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **env}
