@@ -89,13 +89,14 @@ def classify(resource: JSON) -> ConditionInfo:
             return ConditionInfo(Kind.SARCOMA, morphology, tuple(problems))
         malignant = codes.behavior(morphology) == "3"
         return ConditionInfo(Kind.OTHER_CANCER if malignant else Kind.NONE, morphology)
-    if any(c.startswith(codes.SARCOMA_ICD10CM) for c in icd10):
-        return ConditionInfo(Kind.SARCOMA)
-    named = codes.histology_from_name(text) if text else None
+    shown = concept_text(code) or ""
+    named = codes.histology_from_name(shown) if shown else None
     if named and codes.is_sarcoma(named):
         return ConditionInfo(
-            Kind.SARCOMA, named, (f"histology read as ICD-O-3 {named} from {text!r}",)
+            Kind.SARCOMA, named, (f"histology read as ICD-O-3 {named} from {shown!r}",)
         )
+    if any(c.startswith(codes.SARCOMA_ICD10CM) for c in icd10):
+        return ConditionInfo(Kind.SARCOMA)
     cancer = (
         codes.PRIMARY_PROFILE in _profiles(resource)
         or any(c in codes.MALIGNANT_NEOPLASM_SCT for c in codings(code))

@@ -6,6 +6,7 @@ Extraction validates the resources a result rests on; tests validate everything 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -48,3 +49,13 @@ def validate(resource: Mapping[str, Any]) -> None:
     reason = problem(resource)
     if reason is not None:
         raise ValueError(f"{resource.get('resourceType')}: {reason}")
+
+
+def round_trip(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse ``resource`` with its R4B model and serialise it again (JSON-ready dict)."""
+    model = _model(str(resource.get("resourceType")))
+    if model is None:
+        raise ValueError(f"{resource.get('resourceType')!r} is not an R4 resource type")
+    parsed = model.model_validate(dict(resource))
+    data: dict[str, Any] = json.loads(parsed.model_dump_json(exclude_none=True, by_alias=True))
+    return data
