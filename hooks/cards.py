@@ -418,13 +418,15 @@ class CardFactory:
         """Stage groups under each possible value of the missing item, from the core itself."""
         if self.assess is None or a.status is Status.NOT_APPLICABLE:
             return ""
+        # One unknown at a time, in the order that decides most: site (which table), then the
+        # grade, then T. Each hypothetical is answered by the core itself.
         trials: list[tuple[str, TumorInputs]] = []
-        if a.grade.grade is Grade.GX:
+        if a.site is None:
+            trials = [(_site_short(s), replace(inputs, site=s)) for s in SiteGroup]
+        elif a.grade.grade is Grade.GX:
             trials = [(g.value, replace(inputs, grade=g)) for g in (Grade.G1, Grade.G2, Grade.G3)]
         elif a.t is T.TX or "size" in a.missing:
             trials = [(t.value, replace(inputs, t=t)) for t in (T.T1, T.T2, T.T3, T.T4)]
-        elif a.site is None:
-            trials = [(_site_short(s), replace(inputs, site=s)) for s in SiteGroup]
         if not trials:
             return ""
         by_stage: dict[str, list[str]] = {}
