@@ -35,6 +35,7 @@ from hooks.errors import (
 from hooks.feedback import FeedbackRecord, FeedbackStore, SqliteFeedbackStore, add_feedback
 from hooks.fhir.model import Extraction, TumorReport
 from hooks.fhir_client import FhirClient
+from hooks.limits import BodyLimitMiddleware
 from hooks.prefetch import gather_resources
 from hooks.services import REGISTRY, CdsService, Pipeline, default_pipeline
 from hooks.settings import AUTH_OFF_WARNING, LOCALHOST_ORIGIN_REGEX, Settings
@@ -274,16 +275,13 @@ def _install_routes(
 
 def _install_middleware(app: FastAPI, cfg: Settings) -> None:
     """Outermost first: request id, CORS (so refusals carry CORS headers), body limits."""
-    try:
-        from hooks.limits import BodyLimitMiddleware  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - hooks.limits ships with the service
-        pass
-    else:
-        app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(cfg.cors_origins),
         allow_origin_regex=LOCALHOST_ORIGIN_REGEX if cfg.cors_allow_localhost else None,
+        # Chrome's Private Network Access: a public page (the hosted Sandbox) calling localhost
+        allow_private_network=True,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Correlation-ID"],
         expose_headers=["X-Request-ID"],

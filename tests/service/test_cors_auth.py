@@ -175,3 +175,13 @@ async def test_oversized_bodies_are_refused_with_an_operation_outcome(
     body = response.json()
     assert body["resourceType"] == "OperationOutcome"
     assert body["id"] == response.headers["X-Request-ID"]
+
+
+async def test_private_network_access_preflight(client: httpx.AsyncClient) -> None:
+    headers = {**preflight(SANDBOX_ORIGIN), "Access-Control-Request-Private-Network": "true"}
+    response = await client.options(SERVICE, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-private-network"] == "true"
+    refused = await client.options(SERVICE, headers={**headers, "Origin": "https://evil.example"})
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
