@@ -49,7 +49,7 @@ async def golden_response(request: dict[str, Any], tmp_path: Path) -> dict[str, 
 
 
 def test_there_are_golden_cases() -> None:
-    assert len(REQUESTS) >= 6
+    assert len(REQUESTS) >= 7
 
 
 @pytest.mark.parametrize("request_file", REQUESTS, ids=lambda p: p.name.split(".")[0])
@@ -60,4 +60,7 @@ async def test_golden_response(request_file: Path, tmp_path: Path) -> None:
     if REGENERATE:
         expected_file.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
     assert expected_file.is_file(), f"missing {expected_file.name}: regenerate and review it"
-    assert body == load(expected_file)
+    assert body == load(expected_file), (
+        f"{expected_file.name} differs: if the clinical content changed on purpose, regenerate "
+        "with SARCOMA_CDS_REGENERATE_GOLDEN=1 and review the diff (tests/golden/README.md)"
+    )
