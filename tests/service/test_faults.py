@@ -175,3 +175,26 @@ async def test_a_prefetch_value_that_is_not_a_resource_is_400(client: httpx.Asyn
     response = await client.post(SERVICE, json=body)
     assert response.status_code == 400
     assert "prefetch.conditions" in response.text
+
+
+async def test_tokens_never_reach_the_log(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, text=f"echo {request.headers['Authorization']}")
+
+    body = fallback_request()
+    response = await post(
+        make_client,
+        handler,
+        body,
+    )
+    assert response.status_code == 412
+    bad = await post(make_client, handler, {**body, "context": {"patientId": "a b"}})
+    assert bad.status_code == 400
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "POST /cds-services/sarcoma-staging 412" in logged
+    assert TOKEN not in logged
+    assert TOKEN not in response.text + bad.text
