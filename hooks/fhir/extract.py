@@ -86,9 +86,9 @@ def extract(
 
     infos: dict[str, ConditionInfo] = {}
     for ref, resource in data.resources.items():
-        if ref.startswith("Condition/"):
+        if ref.startswith("Condition/") and usable(ref):
             info = conditions.classify(resource)
-            if info.kind is not Kind.NONE and usable(ref):
+            if info.kind is not Kind.NONE:
                 infos[ref] = info
     primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
     others = [ref for ref, info in infos.items() if info.kind is Kind.OTHER_CANCER]
@@ -219,6 +219,8 @@ def _flatten(items: Iterable[Any], out: list[JSON], data: _Input) -> None:
 def _ignored_status(resource: JSON) -> str | None:
     if resource["resourceType"] == "Observation":
         status = resource.get("status")
+        if not isinstance(status, str):
+            return None  # validation reports it
         if status in IGNORED_STATUSES:
             return str(status)
         if status == "registered":

@@ -76,9 +76,9 @@ def codings(concept: Any) -> list[codes.Coded]:
     if not isinstance(concept, Mapping):
         return []
     return [
-        (c.get("system", ""), c.get("code", ""))
+        (c["system"] if isinstance(c.get("system"), str) else "", c["code"])
         for c in as_list(concept.get("coding"))
-        if isinstance(c, Mapping) and c.get("code")
+        if isinstance(c, Mapping) and isinstance(c.get("code"), str) and c["code"]
     ]
 
 
