@@ -28,8 +28,9 @@ from cds.model import (
     T,
     TumorInputs,
 )
+from hooks.fhir.codes import CANONICAL_BASE
 from hooks.fhir.model import Extraction, PrimaryTumor, Source, TumorReport
-from hooks.wire import Action, Card, CardSource, Link, Suggestion
+from hooks.wire import Action, Card, CardSource, Coding, Link, Suggestion
 
 PDQ_URL = "https://www.cancer.gov/types/soft-tissue-sarcoma/hp/adult-soft-tissue-treatment-pdq"
 STAGE_SOURCE = CardSource(label="AJCC 8th edition via NCI PDQ", url=PDQ_URL)
@@ -85,6 +86,25 @@ RELATED_SOURCES = {
 }
 # Problem codes from the core that report a disagreement between the chart and the rules.
 DISCREPANCY_MARKERS = ("disagree", "differs", "discrepan", "conflict", "mismatch")
+
+# Reasons a clinician can pick when dismissing a warning card (CDS Hooks 2.0 ``overrideReasons``);
+# they come back in feedback as ``overrideReason.reason``.
+OVERRIDE_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/override-reason"
+OVERRIDE_REASONS = (
+    Coding(
+        code="recorded-elsewhere",
+        system=OVERRIDE_SYSTEM,
+        display="The data is recorded elsewhere (e.g. a pathology report not yet coded)",
+    ),
+    Coding(
+        code="chart-is-right",
+        system=OVERRIDE_SYSTEM,
+        display="The chart is right; the computed value does not apply to this patient",
+    ),
+    Coding(
+        code="not-needed-now", system=OVERRIDE_SYSTEM, display="Not needed for the current decision"
+    ),
+)
 
 # Resource statuses not worth showing next to a value (anything else, e.g. preliminary, is).
 ROUTINE_STATUSES = frozenset({"final", "amended", "corrected", "active", "confirmed"})
@@ -412,6 +432,7 @@ class CardFactory:
             detail="\n".join(lines),
             indicator="warning",
             source=STAGE_SOURCE,
+            overrideReasons=list(OVERRIDE_REASONS),
         )
 
     def _what_if(self, inputs: TumorInputs, a: Assessment) -> str:
@@ -464,6 +485,7 @@ class CardFactory:
             detail="\n".join(lines),
             indicator="warning",
             source=STAGE_SOURCE,
+            overrideReasons=list(OVERRIDE_REASONS),
         )
 
     # --- notes -------------------------------------------------------------------------------

@@ -161,6 +161,7 @@ class Card(_Outbound):
     source: CardSource
     suggestions: list[Suggestion] | None = None
     selectionBehavior: Literal["at-most-one", "any"] | None = None
+    overrideReasons: list[Coding] | None = None
     links: list[Link] | None = None
 
     @model_validator(mode="after")

@@ -68,6 +68,9 @@ def check_cards_response(body: dict[str, Any]) -> list[str]:
                         action.get("resource"), dict
                     ):
                         errors.append(f"{at}.resource missing")
+        for j, reason in enumerate(card.get("overrideReasons", [])):
+            if not reason.get("code") or not reason.get("system"):
+                errors.append(f"{where}.overrideReasons[{j}] needs a code and a system")
         for j, link in enumerate(card.get("links", [])):
             if not link.get("label") or not link.get("url", "").startswith("https://"):
                 errors.append(f"{where}.links[{j}] needs a label and an https url")
