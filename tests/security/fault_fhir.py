@@ -19,6 +19,8 @@ from starlette.types import Receive, Scope, Send
 
 from tests.security.patients import condition, patient, searchset, tumor_size
 
+#: Requests received per behaviour, served at ``/stats`` (tests wait on it).
+SEEN: dict[str, int] = {}
 PATIENT_ID = re.compile(r"(?:^|&)patient=(?:Patient/)?([A-Za-z0-9.\-]+)")
 
 
@@ -59,8 +61,11 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     query = scope["query_string"].decode("latin-1")
     mode = path.strip("/").split("/", 1)[0]
     headers = [(b"content-type", b"application/fhir+json")]
+    SEEN[mode] = SEEN.get(mode, 0) + 1
     if mode == "healthz":
         await _answer(send, 200, b"{}", headers)
+    elif mode == "stats":
+        await _answer(send, 200, orjson.dumps(SEEN), headers)
     elif mode == "ok":
         await asyncio.sleep(random.uniform(0, 0.05))  # noqa: S311 (jitter, not security)
         status, body = chart_response(path, query)

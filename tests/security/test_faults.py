@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -183,27 +185,64 @@ async def test_fifty_concurrent_patients_never_mix(
         assert_staged_for(response, pid)
 
 
+def service_env(
+    signer: Signer, servers: list[str], tmp_path: Path, deadline: float
+) -> dict[str, str]:
+    issuers = tmp_path / "issuers.json"
+    issuers.write_text(
+        json.dumps(
+            {"issuers": [{"iss": signer.iss, "jwks": signer.jwks(), "fhir_servers": servers}]}
+        )
+    )
+    return {
+        "SARCOMA_CDS_AUTH": "on",
+        "SARCOMA_CDS_TRUSTED_ISSUERS": str(issuers),
+        "SARCOMA_CDS_PUBLIC_BASE_URL": PUBLIC_BASE,
+        "SARCOMA_CDS_DB": str(tmp_path / "var" / "service.sqlite3"),
+        "SARCOMA_CDS_ALLOW_INSECURE_HTTP": "on",
+        "SARCOMA_CDS_FHIR_TIMEOUT": str(deadline),
+        "SARCOMA_CDS_FHIR_DEADLINE": str(deadline),
+    }
+
+
+def test_graceful_shutdown_finishes_the_request_in_flight(
+    fhir_server: Server, tmp_path: Path
+) -> None:
+    """SIGTERM while a call waits on the FHIR server: the call is answered, then the process
+    exits cleanly."""
+    signer = Signer(iss="https://ehr.example.org", alg="ES384")
+    slow = f"{fhir_server.base}/slow/fhir"
+    env = service_env(signer, [slow], tmp_path, deadline=1.5)
+
+    def slow_requests_seen() -> int:
+        return int(httpx.get(fhir_server.base + "/stats").json().get("slow", 0))
+
+    with uvicorn_process("hooks.app:app", env) as service, ThreadPoolExecutor(1) as pool:
+        seen = slow_requests_seen()
+        headers = {"Authorization": f"Bearer {signer.token()}"}
+        body = request_for("pat-8", fhir_server=slow)
+        in_flight = pool.submit(
+            httpx.post, service.base + SERVICE_PATH, json=body, headers=headers, timeout=30
+        )
+        deadline = time.monotonic() + 10
+        while slow_requests_seen() == seen:  # the call is now waiting on the FHIR server
+            assert time.monotonic() < deadline, "the call never reached the FHIR server"
+            time.sleep(0.02)
+        service.process.send_signal(signal.SIGTERM)
+        response = in_flight.result(timeout=30)
+        assert response.status_code == 412
+        assert response.json()["resourceType"] == "OperationOutcome"
+        # uvicorn re-raises the signal once shut down, so a clean exit reports SIGTERM.
+        assert service.process.wait(timeout=30) in {0, -signal.SIGTERM}
+
+
 def test_real_service_process_answers_412_within_deadline_and_stays_up(
     fhir_server: Server, tmp_path: Path
 ) -> None:
     """``hooks.app:app`` under uvicorn, authentication on, against the slow FHIR server."""
     signer = Signer(iss="https://ehr.example.org", alg="ES384")
     slow, ok = f"{fhir_server.base}/slow/fhir", f"{fhir_server.base}/ok/fhir"
-    issuers = tmp_path / "issuers.json"
-    issuers.write_text(
-        json.dumps(
-            {"issuers": [{"iss": signer.iss, "jwks": signer.jwks(), "fhir_servers": [slow, ok]}]}
-        )
-    )
-    env = {
-        "SARCOMA_CDS_AUTH": "on",
-        "SARCOMA_CDS_TRUSTED_ISSUERS": str(issuers),
-        "SARCOMA_CDS_PUBLIC_BASE_URL": PUBLIC_BASE,
-        "SARCOMA_CDS_DB": str(tmp_path / "var" / "service.sqlite3"),
-        "SARCOMA_CDS_ALLOW_INSECURE_HTTP": "on",
-        "SARCOMA_CDS_FHIR_TIMEOUT": str(DEADLINE),
-        "SARCOMA_CDS_FHIR_DEADLINE": str(DEADLINE),
-    }
+    env = service_env(signer, [slow, ok], tmp_path, deadline=DEADLINE)
     with uvicorn_process("hooks.app:app", env) as service, httpx.Client(timeout=30) as client:
 
         def call(body: dict[str, Any]) -> httpx.Response:

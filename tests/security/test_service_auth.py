@@ -228,3 +228,31 @@ async def test_discovery_open_when_configured(
     async with authenticated_service(settings, issuers) as client:
         assert (await client.get("/cds-services")).status_code == 200
         assert_bare_401(await post(client, None))
+
+
+async def test_tokens_never_stored_with_feedback(
+    tmp_path: Path, issuers: dict[str, TrustedIssuer], sandbox_signer: Signer
+) -> None:
+    settings = auth_settings(tmp_path)
+    feedback = {
+        "feedback": [
+            {
+                "card": "9b0a3f0e-4c1a-4d8e-9a61-0f4f0c1f7c11",
+                "outcome": "overridden",
+                "overrideReason": {"userComment": "staged elsewhere"},
+                "outcomeTimestamp": "2026-01-01T00:00:00Z",
+            }
+        ],
+        "fhirAuthorization": {"access_token": "FHIR-TOKEN-in-feedback-77", "token_type": "Bearer"},
+    }
+    token = sandbox_signer.token(PUBLIC_BASE + SERVICE_PATH + "/feedback")
+    async with authenticated_service(settings, issuers) as client:
+        response = await client.post(
+            SERVICE_PATH + "/feedback", json=feedback, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 200, response.text
+    stored = b"".join(p.read_bytes() for p in settings.db.parent.glob(settings.db.name + "*"))
+    assert b"staged elsewhere" in stored  # the feedback itself was stored
+    for part in token.split("."):
+        assert part.encode() not in stored
+    assert b"FHIR-TOKEN-in-feedback-77" not in stored
