@@ -39,6 +39,7 @@ class ConditionInfo:
     morphology: str | None = None
     problems: tuple[str, ...] = ()
     nodal: bool = False  # a secondary in lymph nodes (ICD-10-CM C77.x)
+    morphology_text: str | None = None  # the histology as the chart names it
 
 
 def _profiles(resource: JSON) -> list[str]:
@@ -52,26 +53,28 @@ def _icd10(resource: JSON) -> list[str]:
     return [c.upper() for s, c in codings(resource.get("code")) if s == codes.ICD10CM]
 
 
-def condition_histology(resource: JSON) -> tuple[str | None, list[str]]:
-    """Morphology from the mCODE extension or an ICD-O-3 morphology coded as the Condition."""
+def condition_histology(resource: JSON) -> tuple[str | None, list[str], str | None]:
+    """Morphology from the mCODE extension or an ICD-O-3 morphology coded as the Condition,
+    with the problems found and the histology as the chart names it."""
     for ext in as_list(resource.get("extension")):
         if isinstance(ext, Mapping) and ext.get("url") == codes.HISTOLOGY_EXTENSION:
-            found = histology(ext.get("valueCodeableConcept"))
+            concept = ext.get("valueCodeableConcept")
+            found = histology(concept)
             if found.morphology:
-                return found.morphology, found.problems
+                return found.morphology, found.problems, concept_text(concept)
     for system, code in codings(resource.get("code")):
         if system == codes.ICDO3:
             morphology = codes.parse_morphology(code)
             if morphology:
-                return morphology, []
-    return None, []
+                return morphology, [], concept_text(resource.get("code"))
+    return None, [], None
 
 
 def classify(resource: JSON) -> ConditionInfo:
     code = resource.get("code")
     text = (concept_text(code) or "").lower()
     icd10 = _icd10(resource)
-    morphology, problems = condition_histology(resource)
+    morphology, problems, morphology_text = condition_histology(resource)
     nodal = any(c.startswith("C77") for c in icd10) or (
         "secondary" in text and "lymph node" in text
     )
@@ -86,14 +89,19 @@ def classify(resource: JSON) -> ConditionInfo:
         return ConditionInfo(Kind.SECONDARY, morphology, tuple(problems), nodal)
     if morphology is not None:
         if codes.is_sarcoma(morphology):
-            return ConditionInfo(Kind.SARCOMA, morphology, tuple(problems))
+            return ConditionInfo(
+                Kind.SARCOMA, morphology, tuple(problems), morphology_text=morphology_text
+            )
         malignant = codes.behavior(morphology) == "3"
         return ConditionInfo(Kind.OTHER_CANCER if malignant else Kind.NONE, morphology)
     shown = concept_text(code) or ""
     named = codes.histology_from_name(shown) if shown else None
     if named and codes.is_sarcoma(named):
         return ConditionInfo(
-            Kind.SARCOMA, named, (f"histology read as ICD-O-3 {named} from {shown!r}",)
+            Kind.SARCOMA,
+            named,
+            (f"histology read as ICD-O-3 {named} from {shown!r}",),
+            morphology_text=shown,
         )
     if any(c.startswith(codes.SARCOMA_ICD10CM) for c in icd10):
         return ConditionInfo(Kind.SARCOMA)

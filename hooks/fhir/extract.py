@@ -101,11 +101,13 @@ def extract(
         if not ref.startswith("Observation/"):
             continue
         feature = codes.observation_feature(codings(resource.get("code")))
-        if feature is None or not usable(ref):
+        panel = feature is None and bool(resource.get("hasMember"))  # e.g. tumor morphology
+        if (feature is None and not panel) or not usable(ref):
             continue
-        findings[ref] = observation_finding(
-            resource, feature[0], feature[1], ref, str(resource.get("status"))
-        )
+        if feature is not None:
+            findings[ref] = observation_finding(
+                resource, feature[0], feature[1], ref, str(resource.get("status"))
+            )
         obs_links[ref] = links(resource, data.aliases)
 
     owner = _attach(
@@ -276,6 +278,8 @@ def _attach(
                 changed = True
     owner: dict[str, str] = {}
     for ref, found in targets.items():
+        if ref not in findings:
+            continue  # a panel: it only carries links to its members
         sarcomas = sorted(found - {"other"})
         what = _FIELD_NAMES[findings[ref].field]
         if len(sarcomas) == 1:
@@ -337,7 +341,7 @@ def _tumor(context: _Context, ref: str) -> PrimaryTumor:
         if context.owner.get(obs_ref) == ref:
             by_field.setdefault(finding.field, []).append(finding)
     if info.morphology:
-        code_text = concept_text(resource.get("code"))
+        code_text = info.morphology_text or info.morphology
         by_field.setdefault("histology", []).insert(
             0,
             Finding(

@@ -368,3 +368,37 @@ def _patient_of(data: dict[str, Any]) -> str:
                 return str(entry["resource"]["id"])
     reference = data.get("subject", {}).get("reference", "Patient/none")
     return str(reference).rsplit("/", 1)[1]
+
+
+def test_tumor_morphology_panel_links_its_members() -> None:
+    panel = {
+        "resourceType": "Observation",
+        "id": "panel",
+        "status": "final",
+        "extension": [
+            {
+                "url": "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-related-condition",
+                "valueReference": {"reference": "Condition/c2"},
+            }
+        ],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "77753-2"}]},
+        "subject": {"reference": "Patient/p1"},
+        "hasMember": [{"reference": "Observation/g"}],
+    }
+    grade = {
+        "resourceType": "Observation",
+        "id": "g",
+        "status": "final",
+        "code": {
+            "coding": [
+                {"system": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "code": "C18000"}
+            ]
+        },
+        "subject": {"reference": "Patient/p1"},
+        "valueCodeableConcept": {
+            "coding": [{"system": "http://snomed.info/sct", "code": "1228848004"}]
+        },
+    }
+    extraction = extract("p1", [_condition("c1"), _condition("c2"), panel, grade])
+    assert tumor(extraction, "Condition/c2").inputs.grade is Grade.G1
+    assert tumor(extraction, "Condition/c1").inputs.grade is None
