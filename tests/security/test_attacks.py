@@ -113,6 +113,13 @@ def _flipped_signature(signer: Signer) -> str:
     return f"{head}.{body}.{b64(bytes(raw))}"
 
 
+def _embedded_key(signer: Signer, how: str) -> str:
+    """Signed by the attacker, who offers their own key in the header (RFC 7515 4.1.3, 4.1.5)."""
+    attacker = Signer(iss=signer.iss, alg="ES384", kid=signer.kid)
+    offer = attacker.public_jwk() if how == "jwk" else "https://evil.example.org/cert.pem"
+    return attacker.token(header={how: offer})
+
+
 ATTACKS: dict[str, tuple[str, Callable[[Signer], str]]] = {
     "alg none": (
         "algorithm 'none' is not accepted",
@@ -215,6 +222,14 @@ ATTACKS: dict[str, tuple[str, Callable[[Signer], str]]] = {
     "signed by another key with the trusted kid": (
         "Signature verification failed",
         lambda s: Signer(iss=s.iss, alg="ES384", kid=s.kid).token(),
+    ),
+    "attacker key embedded as jwk header": (
+        "Signature verification failed",
+        lambda s: _embedded_key(s, "jwk"),
+    ),
+    "attacker key referenced by x5u header": (
+        "Signature verification failed",
+        lambda s: _embedded_key(s, "x5u"),
     ),
     "crit header": (
         "critical extension",
