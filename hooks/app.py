@@ -33,7 +33,7 @@ from hooks.errors import (
     request_id,
 )
 from hooks.feedback import FeedbackRecord, FeedbackStore, SqliteFeedbackStore, add_feedback
-from hooks.fhir.model import Extraction, TumorReport
+from hooks.fhir.model import TumorReport
 from hooks.fhir_client import FhirClient
 from hooks.limits import BodyLimitMiddleware
 from hooks.prefetch import gather_resources
@@ -228,6 +228,8 @@ def _install_routes(
         )
         steps = get_pipeline()
         patient_id = hook_request.context.patientId
+        # Staging and card building are pure CPU work of a few milliseconds per patient: run
+        # inline (a worker thread would add overhead and, under the GIL, no parallelism).
         extraction, reports = steps.stage(patient_id, resources)
         effective = clock().isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -236,10 +238,6 @@ def _install_routes(
 
         factory = CardFactory(new_uuid=uuid_factory, observations=observations, assess=steps.assess)
         cards = factory.cards(extraction, reports)
-        if reports:
-            extra = _extraction_card(extraction, factory)
-            if extra is not None:
-                cards.append(extra)
         if extraction.notes:
             log.warning(
                 "request %s: %d data note(s) from extraction (e.g. resources ignored)",
@@ -322,22 +320,6 @@ def _check_unique_uuids(cards: list[Card]) -> None:
     ids = [c.uuid for c in cards] + [s.uuid for c in cards for s in c.suggestions or ()]
     if len(ids) != len(set(ids)):
         raise RuntimeError("card or suggestion uuids are not unique in this response")
-
-
-def _extraction_card(extraction: Extraction, factory: CardFactory) -> Card | None:
-    from hooks.cards import DISCLAIMER, STAGE_SOURCE, md  # noqa: PLC0415
-
-    if not extraction.notes:
-        return None
-    lines = ["While reading the chart:", "", *[f"- {md(n)}" for n in extraction.notes]]
-    lines += ["", DISCLAIMER]
-    return Card(
-        uuid=factory.new_uuid(),
-        summary="Sarcoma staging: notes on the data read from the chart",
-        detail="\n".join(lines),
-        indicator="info",
-        source=STAGE_SOURCE,
-    )
 
 
 async def _bare_401(request: Request, exc: Exception) -> Any:

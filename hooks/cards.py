@@ -174,6 +174,8 @@ class CardFactory:
     assess: Assess | None = None  # the core, for "what would change" in the data-gaps card
 
     def cards(self, extraction: Extraction, reports: Sequence[TumorReport]) -> list[Card]:
+        """Per primary sarcoma: stage, treatment, data gaps, discrepancy, notes; then the data
+        notes of the extraction. No primary sarcoma: no cards."""
         out: list[Card] = []
         for report in reports:
             out.append(self.stage_card(report))
@@ -184,7 +186,21 @@ class CardFactory:
             notes = self.notes_card(report)
             if notes is not None:
                 out.append(notes)
+        if reports and extraction.notes:
+            out.append(self.data_notes_card(extraction))
         return out
+
+    def data_notes_card(self, extraction: Extraction) -> Card:
+        """What extraction set aside (other patients' resources, entered-in-error, ...)."""
+        lines = ["While reading the chart:", "", *[f"- {md(n)}" for n in extraction.notes]]
+        lines += ["", DISCLAIMER]
+        return Card(
+            uuid=self.new_uuid(),
+            summary="Sarcoma staging: notes on the data read from the chart",
+            detail="\n".join(lines),
+            indicator="info",
+            source=STAGE_SOURCE,
+        )
 
     # --- stage -----------------------------------------------------------------------------
 
