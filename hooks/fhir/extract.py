@@ -93,7 +93,16 @@ def extract(
     primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
     others = [ref for ref, info in infos.items() if info.kind is Kind.OTHER_CANCER]
     for ref in others:
-        data.notes.append(f"{ref} is not a soft tissue sarcoma and was not staged.")
+        if infos[ref].morphology is None:
+            data.notes.append(
+                f"{ref} is a cancer without a recorded sarcoma histology or soft tissue site "
+                "and was not staged as a soft tissue sarcoma."
+            )
+        else:
+            data.notes.append(
+                f"{ref} (ICD-O-3 {infos[ref].morphology}) is not a soft tissue sarcoma and was "
+                "not staged."
+            )
 
     findings: dict[str, Finding] = {}
     obs_links: dict[str, Links] = {}
@@ -259,6 +268,14 @@ def _attach(
                     )
                 )
         targets[ref] = {c if c in primaries else "other" for c in named if c in infos}
+    for condition in infos:  # Condition.stage.assessment (mCODE: the stage group Observation)
+        for stage in as_list(data.resources[condition].get("stage")):
+            if not isinstance(stage, Mapping):
+                continue
+            for assessment in as_list(stage.get("assessment")):
+                stage_ref = reference(assessment, data.aliases)
+                if stage_ref in targets and not targets[stage_ref]:
+                    targets[stage_ref] = {condition if condition in primaries else "other"}
     changed = True
     while changed:  # derivedFrom, hasMember and shared specimens carry the link further
         changed = False

@@ -402,3 +402,44 @@ def test_tumor_morphology_panel_links_its_members() -> None:
     extraction = extract("p1", [_condition("c1"), _condition("c2"), panel, grade])
     assert tumor(extraction, "Condition/c2").inputs.grade is Grade.G1
     assert tumor(extraction, "Condition/c1").inputs.grade is None
+
+
+def test_condition_stage_assessment_links_the_stage_group_and_its_members() -> None:
+    stage = {
+        "resourceType": "Observation",
+        "id": "sg",
+        "status": "final",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "399537006"}]},
+        "subject": {"reference": "Patient/p1"},
+        "valueCodeableConcept": {
+            "coding": [{"system": "http://snomed.info/sct", "code": "1222728005"}]
+        },
+        "hasMember": [{"reference": "Observation/t"}],
+    }
+    t = {
+        "resourceType": "Observation",
+        "id": "t",
+        "status": "final",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "399504009"}]},
+        "subject": {"reference": "Patient/p1"},
+        "valueCodeableConcept": {
+            "coding": [{"system": "http://snomed.info/sct", "code": "1228938002"}]
+        },
+    }
+    first = _condition("c1", stage=[{"assessment": [{"reference": "Observation/sg"}]}])
+    extraction = extract("p1", [first, _condition("c2"), stage, t])
+    assert tumor(extraction, "Condition/c1").inputs.stage is Stage.IB
+    assert tumor(extraction, "Condition/c1").inputs.t is T.T3  # cT3 via hasMember
+    assert tumor(extraction, "Condition/c2").inputs.t is None
+
+
+def test_cancer_without_histology_is_named_in_the_notes() -> None:
+    other = {
+        "resourceType": "Condition",
+        "id": "mal",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "363346000"}]},
+        "subject": {"reference": "Patient/p1"},
+    }
+    extraction = extract("p1", [other])
+    assert extraction.primaries == ()
+    assert any("Condition/mal" in n and "histology" in n for n in extraction.notes)
