@@ -33,6 +33,7 @@ run: setup
 	$(VENV)/bin/sarcoma-cds serve --host $(HOST) --port $(PORT)
 
 bench: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench
 
 clean:
