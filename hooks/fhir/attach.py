@@ -1,0 +1,115 @@
+"""Which primary sarcoma each Observation belongs to.
+
+An Observation attaches to a primary through ``focus`` (the Condition, or an mCODE Tumor
+BodyStructure whose related-condition extension names it), the mCODE related-condition
+extension, the Condition's ``stage.assessment``, and from there further through
+``derivedFrom``, ``hasMember`` and a shared specimen; with no link it attaches by default when
+the patient has exactly one primary sarcoma. Anything ambiguous is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from hooks.fhir import codes
+from hooks.fhir.chart import Chart
+from hooks.fhir.conditions import ConditionInfo
+from hooks.fhir.read import Finding, Links, as_list, extension_refs, reference
+
+FIELD_NAMES = {
+    "size_cm": "tumor size",
+    "mitoses": "mitotic count",
+    "necrosis_pct": "necrosis",
+    "differentiation": "differentiation score",
+    "grade": "grade",
+    "histology": "histology",
+    "t": "T category",
+    "n": "N category",
+    "m": "M category",
+    "stage": "stage group",
+}
+
+
+def attach(
+    data: Chart,
+    usable: Callable[[str], bool],
+    *,
+    primaries: list[str],
+    others: list[str],
+    infos: dict[str, ConditionInfo],
+    findings: dict[str, Finding],
+    obs_links: dict[str, Links],
+) -> dict[str, str]:
+    """Which primary each Observation belongs to (Observation ref -> Condition ref)."""
+    targets: dict[str, set[str]] = {}
+    for ref, link in obs_links.items():
+        named = set(link.conditions)
+        for body in link.body_structures:
+            if body in data.resources and usable(body):
+                named.update(
+                    extension_refs(
+                        data.resources[body], codes.RELATED_CONDITION_EXTENSION, data.aliases
+                    )
+                )
+        targets[ref] = {c if c in primaries else "other" for c in named if c in infos}
+    for condition in infos:  # Condition.stage.assessment (mCODE: the stage group Observation)
+        for stage in as_list(data.resources[condition].get("stage")):
+            if not isinstance(stage, Mapping):
+                continue
+            for assessment in as_list(stage.get("assessment")):
+                stage_ref = reference(assessment, data.aliases)
+                if stage_ref in targets and not targets[stage_ref]:
+                    targets[stage_ref] = {condition if condition in primaries else "other"}
+    changed = True
+    while changed:  # derivedFrom, hasMember and shared specimens carry the link further
+        changed = False
+        for ref, link in obs_links.items():
+            if targets[ref]:
+                continue
+            found: set[str] = set()
+            for source in link.derived_from:
+                found |= targets.get(source, set())
+            for parent, parent_link in obs_links.items():
+                if ref in parent_link.members:
+                    found |= targets[parent]
+                if parent != ref and set(link.specimens) & set(parent_link.specimens):
+                    found |= targets[parent]
+            if found:
+                targets[ref] = found
+                changed = True
+    owner: dict[str, str] = {}
+    for ref, found in targets.items():
+        if ref not in findings:
+            continue  # a panel: it only carries links to its members
+        sarcomas = sorted(found - {"other"})
+        what = FIELD_NAMES[findings[ref].field]
+        if len(sarcomas) == 1:
+            owner[ref] = sarcomas[0]
+        elif len(sarcomas) > 1:
+            data.notes.append(
+                f"{ref} ({what}) is linked to several tumors ({', '.join(sarcomas)}) and was "
+                "not used."
+            )
+        elif found:
+            continue  # it concerns another cancer
+        elif len(primaries) == 1:
+            if findings[ref].field == "histology" and not _sarcoma_value(findings[ref]):
+                data.notes.append(f"{ref} (histology) is not linked to a tumor and not used.")
+                continue
+            owner[ref] = primaries[0]
+            if others:
+                data.notes.append(
+                    f"{ref} ({what}) is not linked to a tumor; it was attributed to the only "
+                    f"sarcoma, {primaries[0]}, although the patient has another cancer "
+                    f"({', '.join(others)})."
+                )
+        elif len(primaries) > 1:
+            data.notes.append(
+                f"{ref} ({what}) does not say which of the {len(primaries)} sarcomas it "
+                "concerns and was not used."
+            )
+    return owner
+
+
+def _sarcoma_value(finding: Finding) -> bool:
+    return isinstance(finding.value, str) and codes.is_sarcoma(finding.value)

@@ -1,0 +1,130 @@
+"""One patient's chart as extraction sees it: the input flattened (Bundles unpacked), the
+resources of other patients, ignored statuses and (on the fully validated path) malformed
+resources set aside with a note, each kept resource by its ``Type/id`` reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hooks.fhir import conditions, r4b
+from hooks.fhir.read import IGNORED_STATUSES, JSON, as_list, reference
+
+_TYPES = frozenset({"Condition", "Observation", "BodyStructure"})
+
+
+@dataclass
+class Chart:
+    """The patient's own, non-ignored resources, by reference, in input order."""
+
+    resources: dict[str, JSON] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # Bundle fullUrl -> "Type/id"
+    notes: list[str] = field(default_factory=list)
+
+
+def flatten(items: Iterable[Mapping[str, Any]]) -> tuple[list[JSON], list[str]]:
+    """Every resource in ``items`` (Bundle entries unpacked), and notes on what was skipped."""
+    data = Chart()
+    out: list[JSON] = []
+    _flatten(items, out, data)
+    return out, data.notes
+
+
+def subject_of(resource: JSON) -> str | None:
+    """The ``Patient/<id>`` a Condition, Observation or BodyStructure is about."""
+    key = "patient" if resource.get("resourceType") == "BodyStructure" else "subject"
+    return reference(resource.get(key), {})
+
+
+def collect(patient_id: str, items: Iterable[Mapping[str, Any]], validate_all: bool) -> Chart:
+    data = Chart()
+    flat: list[JSON] = []
+    _flatten(items, flat, data)
+    patient = f"Patient/{patient_id}"
+    other_patient: list[str] = []
+    for resource in flat:
+        resource_type = resource["resourceType"]
+        if resource_type not in _TYPES:
+            continue
+        rid = resource.get("id")
+        if not isinstance(rid, str) or not rid:
+            data.notes.append(f"A {resource_type} without an id was skipped (it cannot be cited).")
+            continue
+        ref = f"{resource_type}/{rid}"
+        subject = reference(
+            resource.get("patient" if resource_type == "BodyStructure" else "subject"),
+            data.aliases,
+        )
+        if subject is None:
+            data.notes.append(f"{ref} does not name its patient and was ignored.")
+            continue
+        if subject != patient:
+            other_patient.append(ref)
+            continue
+        if ref in data.resources:
+            if data.resources[ref] != resource:
+                data.notes.append(
+                    f"{ref} appears twice with different content; the first was used."
+                )
+            continue
+        status = _ignored_status(resource)
+        if status is not None:
+            data.notes.append(f"{ref} is {status} and was ignored.")
+            continue
+        if validate_all:
+            reason = r4b.problem(resource)
+            if reason is not None:
+                data.notes.append(f"{ref} is not valid FHIR R4 and was skipped ({reason}).")
+                continue
+        data.resources[ref] = resource
+    if other_patient:
+        data.notes.insert(
+            0,
+            f"Ignored {len(other_patient)} resource(s) of another patient: "
+            + ", ".join(other_patient)
+            + ".",
+        )
+    return data
+
+
+def _flatten(items: Iterable[Any], out: list[JSON], data: Chart) -> None:
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("resourceType"), str):
+            data.notes.append("An input item is not a FHIR resource and was skipped.")
+            continue
+        if item["resourceType"] == "Bundle":
+            entries = [e for e in as_list(item.get("entry")) if isinstance(e, Mapping)]
+            for entry in entries:
+                resource = entry.get("resource")
+                full_url = entry.get("fullUrl")
+                if isinstance(resource, Mapping) and isinstance(full_url, str):
+                    data.aliases[full_url] = f"{resource.get('resourceType')}/{resource.get('id')}"
+            _flatten((e["resource"] for e in entries if "resource" in e), out, data)
+        elif item["resourceType"] == "OperationOutcome":
+            issues = [i for i in as_list(item.get("issue")) if isinstance(i, Mapping)]
+            said = next((str(i.get("diagnostics")) for i in issues if i.get("diagnostics")), None)
+            data.notes.append(
+                "The data source reported an error (OperationOutcome), ignored"
+                + (f": {said}" if said else "")
+                + "."
+            )
+        else:
+            out.append(item)
+
+
+def _ignored_status(resource: JSON) -> str | None:
+    if resource["resourceType"] == "Observation":
+        status = resource.get("status")
+        if not isinstance(status, str):
+            return None  # validation reports it
+        if status in IGNORED_STATUSES:
+            return str(status)
+        if status == "registered":
+            return "registered (no result yet)"
+    elif resource["resourceType"] == "Condition":
+        status = conditions.verification(resource)
+        if status in {"entered-in-error", "refuted"}:
+            return str(status)
+    return None
