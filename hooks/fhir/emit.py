@@ -84,7 +84,8 @@ def _category(code: str) -> list[JSONDict]:
 
 
 def _explain(steps: Iterable[TraceStep]) -> list[str]:
-    return [f"{s.explanation} ({s.source})" for s in steps]
+    """Each table row that decided, as a sentence naming its source."""
+    return [f"{s.explanation[:1].upper()}{s.explanation[1:]} ({s.source})." for s in steps]
 
 
 _LABEL = {
