@@ -117,7 +117,9 @@ schema.app = APP
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_no_server_error_and_every_error_is_an_operation_outcome(case: schemathesis.Case) -> None:
+def test_no_server_error_and_every_error_is_an_operation_outcome(
+    case: schemathesis.Case[Any],
+) -> None:
     response = case.call()
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
