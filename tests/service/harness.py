@@ -28,3 +28,17 @@ async def app_client(**create_app_kwargs: Any) -> AsyncIterator[httpx.AsyncClien
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c
+
+
+def without_narrative(body: dict[str, Any]) -> dict[str, Any]:
+    """The response less the generated narrative (``text``, ``note``) of the Observations in
+    the stage suggestion: wording owned and tested by ``hooks.fhir.emit`` (tests/fhir), kept
+    out of these files so that a rewording there does not churn every golden file. Codes,
+    values, references and statuses of the Observations stay compared."""
+    for card in body.get("cards", []):
+        for suggestion in card.get("suggestions", []):
+            for action in suggestion.get("actions", []):
+                resource = action.get("resource", {})
+                resource.pop("text", None)
+                resource.pop("note", None)
+    return body
