@@ -268,6 +268,10 @@ def site_of_topography(code: str) -> Site | None:
     return Site(None, topo)
 
 
+#: Bone and articular cartilage: sarcomas there are bone sarcomas (AJCC 8 ch. 38), not STS.
+BONE_TOPOGRAPHY: Final = ("C40", "C41")
+
+
 def site_of_snomed(code: str) -> Site | None:
     found = _SNOMED_SITES.get(code)
     if found is None:
@@ -281,8 +285,10 @@ _HISTOLOGY = _load("histology.toml")
 _SARCOMA_RANGES: Final[tuple[tuple[int, int], ...]] = tuple(
     (int(low), int(high)) for low, high in _HISTOLOGY["sarcoma_ranges"]
 )
-_NAMES: Final[tuple[tuple[str, str], ...]] = tuple(
-    sorted(_HISTOLOGY["names"].items(), key=lambda item: -len(item[0]))
+# Whole words only: "sarcoma" must not match carcinosarcoma, osteosarcoma or lymphosarcoma.
+_NAMES: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
+    (re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])"), morphology)
+    for name, morphology in sorted(_HISTOLOGY["names"].items(), key=lambda item: -len(item[0]))
 )
 _MORPHOLOGY_RE: Final = re.compile(r"^(?P<h>\d{4})\s*/\s*(?P<b>[0-9])$")
 
@@ -297,7 +303,7 @@ def histology_from_name(text: str) -> str | None:
     """ICD-O-3 morphology for a histology named in text (longest known name wins)."""
     lowered = " ".join(text.lower().replace("(morphologic abnormality)", "").split())
     for name, morphology in _NAMES:
-        if name in lowered:
+        if name.search(lowered):
             return morphology
     return None
 

@@ -40,6 +40,7 @@ class ConditionInfo:
     problems: tuple[str, ...] = ()
     nodal: bool = False  # a secondary in lymph nodes (ICD-10-CM C77.x)
     morphology_text: str | None = None  # the histology as the chart names it
+    reason: str | None = None  # why another cancer is not staged here
 
 
 def _profiles(resource: JSON) -> list[str]:
@@ -87,6 +88,9 @@ def classify(resource: JSON) -> ConditionInfo:
     )
     if secondary:
         return ConditionInfo(Kind.SECONDARY, morphology, tuple(problems), nodal)
+    where = site(resource).site
+    if where is not None and (where.topography or "").startswith(codes.BONE_TOPOGRAPHY):
+        return ConditionInfo(Kind.OTHER_CANCER, morphology, reason="a tumor of bone")
     if morphology is not None:
         if codes.is_sarcoma(morphology):
             return ConditionInfo(

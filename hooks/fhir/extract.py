@@ -62,7 +62,11 @@ def extract(
     primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
     others = [ref for ref, info in infos.items() if info.kind is Kind.OTHER_CANCER]
     for ref in others:
-        if infos[ref].morphology is None:
+        if infos[ref].reason:
+            data.notes.append(
+                f"{ref} is {infos[ref].reason}, not a soft tissue sarcoma, and was not staged."
+            )
+        elif infos[ref].morphology is None:
             data.notes.append(
                 f"{ref} is a cancer without a recorded sarcoma histology or soft tissue site "
                 "and was not staged as a soft tissue sarcoma."

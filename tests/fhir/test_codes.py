@@ -262,6 +262,13 @@ def test_histology_from_name(text: str, morphology: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["Carcinosarcoma of uterus", "Osteosarcoma of femur", "Lymphosarcoma", "Chondrosarcoma"]
+)
+def test_sarcoma_names_match_whole_words_only(text: str) -> None:
+    assert codes.histology_from_name(text) is None
+
+
+@pytest.mark.parametrize(
     ("morphology", "sarcoma"),
     [
         ("8890/3", True),

@@ -443,3 +443,16 @@ def test_cancer_without_histology_is_named_in_the_notes() -> None:
     extraction = extract("p1", [other])
     assert extraction.primaries == ()
     assert any("Condition/mal" in n and "histology" in n for n in extraction.notes)
+
+
+def test_bone_sarcoma_is_not_staged_as_soft_tissue() -> None:
+    bone = _condition(
+        "bone",
+        code={
+            "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C40.22"}],
+            "text": "Ewing sarcoma of left femur",
+        },
+    )
+    extraction = extract("p1", [bone])
+    assert extraction.primaries == ()
+    assert any("Condition/bone" in n and "bone" in n for n in extraction.notes)
