@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
@@ -149,6 +149,9 @@ class Row:
         return value if isinstance(value, tuple) else ()
 
 
+_MEMO_SIZE = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     id: str
@@ -158,6 +161,12 @@ class Table:
     match: Mapping[str, str]
     fields: Mapping[str, str]
     rows: tuple[Row, ...]
+    # Answers already looked up: tables never change after loading, so a query always matches
+    # the same rows. Keyed by column, value type and value (1, True and Decimal(1) are equal
+    # in Python but match differently). Bounded; cleared when full.
+    _memo: dict[tuple[object, ...], tuple[Row, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def _check_query(self, query: Mapping[str, Query]) -> None:
         unknown = set(query) - set(self.match)
@@ -170,16 +179,20 @@ class Table:
 
     def first(self, **query: Query) -> Row | None:
         """The first row matching ``query`` (which names every match column), or None."""
-        self._check_query(query)
-        for row in self.rows:
-            if row.matches(self.match, query):
-                return row
-        return None
+        matched = self.every(**query)
+        return matched[0] if matched else None
 
     def every(self, **query: Query) -> tuple[Row, ...]:
         """All rows matching ``query``, in table order (for tables of options, not rules)."""
-        self._check_query(query)
-        return tuple(row for row in self.rows if row.matches(self.match, query))
+        key = tuple((column, type(value), value) for column, value in sorted(query.items()))
+        found = self._memo.get(key)
+        if found is None:
+            self._check_query(query)
+            found = tuple(row for row in self.rows if row.matches(self.match, query))
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
 
     def row(self, key: str) -> Row:
         for row in self.rows:

@@ -30,7 +30,21 @@ class TreatmentPlan:
     trace: tuple[TraceStep, ...] = ()
 
 
+_OPTIONS: dict[tuple[str, str, str], TreatmentOption] = {}
+
+
 def _option(row: Row, detail_suffix: str = "") -> TreatmentOption:
+    """The option a table row describes (built once per row and suffix: options are frozen)."""
+    key = (row.table, row.key, detail_suffix)
+    option = _OPTIONS.get(key)
+    if option is None:
+        if len(_OPTIONS) >= 4096:  # suffixes come from tables, so this stays small; bound it
+            _OPTIONS.clear()
+        option = _OPTIONS[key] = _build_option(row, detail_suffix)
+    return option
+
+
+def _build_option(row: Row, detail_suffix: str) -> TreatmentOption:
     detail = row.text("detail")
     if detail_suffix:
         detail = f"{detail} {detail_suffix}"

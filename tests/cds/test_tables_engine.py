@@ -100,6 +100,16 @@ def test_prefix_and_value_types_are_strict() -> None:
     assert key(t.first(grade="G1", code="C55", flag=1)) == "catch-all"
 
 
+def test_remembered_answers_keep_value_types_apart() -> None:
+    # Lookups are remembered; 1 and True are equal as dict keys but must not share an answer.
+    t = table_from(VALUE_TABLE)
+    for _ in range(2):
+        assert key(t.first(grade="G1", code="C49", flag=True)) == "flagged"
+        assert key(t.first(grade="G1", code="C49", flag=1)) == "catch-all"
+    small, big = table_from(SIZE_TABLE), Decimal("5.1")
+    assert [key(small.first(size=v)) for v in (5, big, 5, big)] == ["small", "big", "small", "big"]
+
+
 def test_every_returns_all_matches_in_order() -> None:
     t = table_from(VALUE_TABLE)
     keys = [r.key for r in t.every(grade="G3", code="C54", flag=True)]
