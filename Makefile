@@ -29,8 +29,12 @@ check: lint types
 
 test: lint types pytest
 
+# Local development: CDS client authentication is switched off explicitly (the service prints
+# a loud warning), and browser origins on localhost are allowed so that the CDS Hooks Sandbox
+# can call it. Production deployments keep SARCOMA_CDS_AUTH on (the default).
 run: setup
-	$(VENV)/bin/sarcoma-cds serve --host $(HOST) --port $(PORT)
+	@echo "make run: SARCOMA_CDS_AUTH=off (development only) on http://$(HOST):$(PORT)/cds-services"
+	SARCOMA_CDS_AUTH=off $(VENV)/bin/sarcoma-cds serve --host $(HOST) --port $(PORT)
 
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
