@@ -5,17 +5,18 @@ Conditions, the c/p classification, and the notes found on the way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cds.model import M, N, TumorInputs
-from hooks.fhir import conditions
+from cds.model import M, N, Stage, TumorInputs
+from hooks.fhir import codes, conditions
 from hooks.fhir.attach import FIELD_NAMES
 from hooks.fhir.chart import Chart
 from hooks.fhir.conditions import ConditionInfo
 from hooks.fhir.model import Classification, PrimaryTumor, Source
-from hooks.fhir.read import Finding, concept_text, parse_when
+from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, parse_when
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -58,6 +59,9 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
                 problems=info.problems,
             ),
         )
+    summary = _stage_summary(resource, ref, onset, verified, final=condition_final)
+    if summary is not None:
+        by_field.setdefault("stage", []).insert(0, summary)
 
     sources: dict[str, Source] = {}
     unused: dict[str, tuple[Source, ...]] = {}
@@ -223,3 +227,37 @@ def _classification(
     else:
         pathologic = n is not None and n.classification == "p"
     return Classification.PATHOLOGIC if pathologic else Classification.CLINICAL
+
+
+def _stage_summary(
+    resource: JSON, ref: str, onset: str | None, verified: str | None, *, final: bool
+) -> Finding | None:
+    """The recorded stage group of ``Condition.stage.summary`` (mCODE: stage at last staging)."""
+    for stage in as_list(resource.get("stage")):
+        if not isinstance(stage, Mapping) or not isinstance(stage.get("summary"), Mapping):
+            continue
+        summary = stage["summary"]
+        shown = concept_text(summary)
+        options = [(s, c, None) for s, c in codings(summary)] + [(None, None, shown)]
+        problems = []
+        for system, code, text in options:
+            parsed = codes.parse_category("stage", system, code, text)
+            if parsed.value is not None:
+                return Finding(
+                    field="stage",
+                    value=Stage(parsed.value),
+                    source=Source(ref, onset, verified, shown or parsed.value),
+                    final=final,
+                    when=parse_when(onset),
+                )
+            if parsed.problem and (code or text):
+                problems.append(parsed.problem)
+        return Finding(
+            field="stage",
+            value=None,
+            source=Source(ref, onset, verified, shown),
+            final=final,
+            when=parse_when(onset),
+            problems=tuple(problems[:1]) or ("no stage value",),
+        )
+    return None

@@ -456,3 +456,23 @@ def test_bone_sarcoma_is_not_staged_as_soft_tissue() -> None:
     extraction = extract("p1", [bone])
     assert extraction.primaries == ()
     assert any("Condition/bone" in n and "bone" in n for n in extraction.notes)
+
+
+def test_condition_stage_summary_is_a_recorded_stage() -> None:
+    stage = [
+        {
+            "summary": {
+                "coding": [{"system": "http://snomed.info/sct", "code": "1222802001"}],
+                "text": "Stage IIIA",
+            }
+        }
+    ]
+    found = only(extract("p1", [_condition(stage=stage, onsetDateTime="2025-01-01")]))
+    assert found.inputs.stage is Stage.IIIA
+    assert found.sources["stage"].reference == "Condition/c1"
+    not_sts = [
+        {"summary": {"coding": [{"system": "http://snomed.info/sct", "code": "1222806003"}]}}
+    ]
+    found = only(extract("p1", [_condition(stage=not_sts)]))
+    assert found.inputs.stage is None
+    assert any("Condition/c1" in n and "stage group" in n for n in found.notes)
