@@ -59,3 +59,11 @@ def round_trip(resource: Mapping[str, Any]) -> dict[str, Any]:
     parsed = model.model_validate(dict(resource))
     data: dict[str, Any] = json.loads(parsed.model_dump_json(exclude_none=True, by_alias=True))
     return data
+
+
+def warm() -> None:
+    """Import and exercise the models extraction uses, e.g. at service start-up, so that the
+    first request does not pay for it (about 0.1 s)."""
+    problem({"resourceType": "Condition", "subject": {"reference": "Patient/x"}})
+    problem({"resourceType": "Observation", "status": "final", "code": {"text": "x"}})
+    problem({"resourceType": "BodyStructure", "patient": {"reference": "Patient/x"}})

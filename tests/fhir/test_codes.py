@@ -288,3 +288,14 @@ def test_parse_morphology() -> None:
     assert codes.parse_morphology("8890/3") == "8890/3"
     assert codes.parse_morphology("8890 / 3") == "8890/3"
     assert codes.parse_morphology("C49.2") is None
+
+
+def test_r4b_warm_up_and_problems() -> None:
+    from hooks.fhir import r4b  # noqa: PLC0415
+
+    r4b.warm()
+    assert r4b.problem({"resourceType": "Condition"}) is not None  # subject is required in R4
+    assert r4b.problem({"resourceType": "NotAType"}) is not None
+    assert r4b.problem({"id": "x"}) == "it has no resourceType"
+    with pytest.raises(ValueError, match="Condition"):
+        r4b.validate({"resourceType": "Condition"})
