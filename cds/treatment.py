@@ -108,7 +108,9 @@ def treatment_options(
                 raise LookupError("pdq-treatment-extent has no row")
             extent = row.text("extent")
             suffix = ""
-            if row.flag("by_grade"):
+            if row.opt_text("explain"):
+                suffix = f"({row.text('explain')})"
+            elif row.flag("by_grade"):
                 why = no_stage_why or "no AJCC stage group applies"
                 suffix = (
                     f"(PDQ groups treatment options by AJCC stage; {why}, so the options shown "
