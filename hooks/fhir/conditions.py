@@ -10,9 +10,11 @@ descendants by name, or an ICD-O-3 behaviour /6.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 from hooks.fhir import codes
 from hooks.fhir.read import (
@@ -145,14 +147,72 @@ def site(resource: JSON) -> SiteInfo:
     return SiteInfo(None, shown)
 
 
-def description(resource: JSON, site_text: str | None) -> str:
-    """What the chart calls the tumor, e.g. "Leiomyosarcoma of left thigh"."""
-    code = resource.get("code")
-    name = concept_text(code) or "Soft tissue sarcoma"
-    laterality = _laterality(resource)
-    if site_text and site_text.lower() not in name.lower():
-        where = f"{laterality} {site_text}" if laterality else site_text
-        return f"{name} of {where[:1].lower()}{where[1:]}"
+# SNOMED CT fully specified names carry a semantic tag; charts often copy them as display.
+_TAG = re.compile(r"\s*\((?:body structure|disorder|morphologic abnormality|qualifier value)\)\s*$")
+_SIDE = re.compile(r"\b(?:left|right|bilateral)\b", re.IGNORECASE)
+# "Retroperitoneal structure" names a place by its adjective: say the noun.
+_SARCOMA_NOS: Final = "8800/3"  # "sarcoma": names no specific histology
+_PLACE_NOUNS: Final = {"retroperitoneal": "retroperitoneum", "uterine": "uterus"}
+
+
+def _clean(text: str) -> str:
+    return " ".join(_TAG.sub("", text, count=1).split())
+
+
+def site_words(text: str) -> str:
+    """A body site as words for a sentence: "Thigh structure (body structure)" -> "thigh"."""
+    words = _clean(text)
+    words = re.sub(r"^(?:entire|structure of)\s+", "", words, flags=re.IGNORECASE)
+    words = re.sub(r"\s+structure$", "", words, flags=re.IGNORECASE)
+    words = words[:1].lower() + words[1:] if words[1:2].islower() or len(words) == 1 else words
+    return _PLACE_NOUNS.get(words.lower(), words)
+
+
+def _mentions(name: str, words: str) -> re.Match[str] | None:
+    return re.search(rf"(?<![\w-]){re.escape(words)}(?![\w-])", name, re.IGNORECASE)
+
+
+def _names_histology(name: str, histology_text: str) -> bool:
+    """True when ``name`` already names the histology, or a specific one of its own (the
+    chart's word is kept: "Angiosarcoma of scalp" for a "Hemangiosarcoma" morphology)."""
+    if _mentions(name, histology_text):
+        return True
+    named = codes.histology_from_name(name)
+    return named is not None and named != _SARCOMA_NOS
+
+
+def description(resource: JSON, site_text: str | None, histology_text: str | None = None) -> str:
+    """What the chart calls the tumor, e.g. "Leiomyosarcoma of left thigh".
+
+    Built from ``Condition.code`` (text, else display), the histology as the chart names it
+    when the code does not name it, and the body site with its laterality unless the name
+    already says where: the site is never said twice and the histology never dropped.
+    """
+    name = _clean(concept_text(resource.get("code")) or "")
+    histology_name = _clean(histology_text).removesuffix(", NOS") if histology_text else ""
+    if codes.parse_morphology(histology_name):  # a bare ICD-O-3 code is not a name
+        histology_name = ""
+    if histology_name and not (name and _names_histology(name, histology_name)):
+        # The code is generic ("Malignant neoplastic disease") or names another histology
+        # ("Sarcoma of thigh" for a leiomyosarcoma): lead with the histology, keep the place.
+        place = name.rsplit(" of ", 1)[1] if " of " in name else ""
+        name = f"{histology_name} of {place}" if place and not site_text else histology_name
+    name = name or "Soft tissue sarcoma"
+    side = _laterality(resource)
+    where = site_words(site_text) if site_text else ""
+    if where:
+        stated = _SIDE.search(where)
+        side = stated.group(0).lower() if stated else side
+        core = " ".join(_SIDE.sub("", where).split())
+        if not core:
+            return name
+        found = _mentions(name, core)
+        if found is None:
+            where = where if stated or not side else f"{side} {where}"
+            return f"{name} of {where}"
+        if side and not _SIDE.search(name):
+            # "Leiomyosarcoma of thigh" with a left-sided body site: "... of left thigh".
+            return f"{name[: found.start()]}{side} {name[found.start() :]}"
     return name
 
 

@@ -116,7 +116,9 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     )
     return PrimaryTumor(
         condition=ref,
-        description=conditions.description(resource, where.text),
+        description=conditions.description(
+            resource, where.text, sources["histology"].text if "histology" in sources else None
+        ),
         inputs=inputs,
         classification=classification,
         sources=sources,
