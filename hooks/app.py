@@ -19,13 +19,14 @@ import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from starlette.middleware.cors import CORSMiddleware
 
 from hooks.auth.redact import install_log_redaction
 from hooks.cards import CardFactory
 from hooks.errors import (
     AuthenticationError,
     BadRequest,
+    InternalErrorMiddleware,
+    OutcomeCORSMiddleware,
     RequestIdMiddleware,
     ServiceNotFound,
     install_exception_handlers,
@@ -272,10 +273,12 @@ def _install_routes(
 
 
 def _install_middleware(app: FastAPI, cfg: Settings) -> None:
-    """Outermost first: request id, CORS (so refusals carry CORS headers), body limits."""
+    """Outermost first: request id, CORS (so refusals carry CORS headers), internal errors
+    (so a 500 is answered inside CORS), body limits."""
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(
-        CORSMiddleware,
+        OutcomeCORSMiddleware,
         allow_origins=list(cfg.cors_origins),
         allow_origin_regex=LOCALHOST_ORIGIN_REGEX if cfg.cors_allow_localhost else None,
         # Chrome's Private Network Access: a public page (the hosted Sandbox) calling localhost

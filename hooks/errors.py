@@ -17,7 +17,9 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -137,11 +139,15 @@ async def _authentication_error(request: Request, exc: Exception) -> Response:
     return Response(status_code=401, headers={REQUEST_ID_HEADER: rid, "WWW-Authenticate": "Bearer"})
 
 
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    rid = request_id(request)
+def _internal_error_response(rid: str, exc: BaseException) -> Response:
     # The traceback goes to the log (never to the caller); the log never holds bodies or tokens.
     log.error("request %s failed: %s", rid, type(exc).__name__, exc_info=exc)
     return operation_outcome(500, "exception", "internal error", rid, severity="fatal")
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    # Last resort for a failure outside InternalErrorMiddleware (in the outer middleware).
+    return _internal_error_response(request_id(request), exc)
 
 
 def install_exception_handlers(app: FastAPI) -> None:
@@ -203,3 +209,68 @@ def _incoming_id(scope: Scope) -> str | None:
             if _INCOMING_ID.fullmatch(text):
                 return text
     return None
+
+
+def _scope_request_id(scope: Scope) -> str:
+    state = scope.get("state") or {}
+    rid = state.get("request_id") if isinstance(state, dict) else None
+    return rid if isinstance(rid, str) else str(uuid.uuid4())
+
+
+class InternalErrorMiddleware:
+    """Answer an unexpected exception with the 500 OperationOutcome here, inside the CORS
+    middleware, so that browser clients (the CDS Hooks Sandbox) can read it: Starlette's own
+    last-resort handler sits outside every middleware and its responses carry no CORS headers.
+    A failure after the response has started cannot be answered and is raised on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            if started:
+                raise
+            response = _internal_error_response(_scope_request_id(scope), exc)
+            await response(scope, receive, send)
+
+
+class OutcomeCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware, with a refused preflight answered by an OperationOutcome
+    (with the correlation id) instead of a ``text/plain`` "Disallowed CORS ..." body. The
+    refusal still carries no ``Access-Control-Allow-Origin`` for an origin not allowed."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "origin" in headers and "access-control-request-method" in headers:
+                response = self.preflight_response(request_headers=headers)
+                if response.status_code >= 400:
+                    response = _refused_preflight(response, _scope_request_id(scope))
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def _refused_preflight(refusal: Response, rid: str) -> Response:
+    text = bytes(refusal.body).decode("utf-8", "replace")
+    failures = text.removeprefix("Disallowed CORS ").strip() or "request"
+    message = f"CORS preflight refused: {failures} not allowed"
+    log.info("request %s rejected: %s %s", rid, refusal.status_code, message)
+    response = operation_outcome(refusal.status_code, "forbidden", message, rid)
+    for key, value in refusal.headers.items():
+        if key.lower() not in {"content-type", "content-length"}:
+            response.headers[key] = value
+    return response

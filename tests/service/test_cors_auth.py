@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,8 @@ from hooks.app import StartupError, create_app
 from hooks.errors import AuthenticationError
 from hooks.settings import Settings
 from tests.service.conftest import SANDBOX_ORIGIN, ClientFactory, hook_request
+from tests.service.invariants import is_operation_outcome
+from tests.service.reports import FakeStager, fake_pipeline
 
 pytestmark = pytest.mark.anyio
 
@@ -47,6 +50,47 @@ async def test_preflight_refuses_other_origins(client: httpx.AsyncClient) -> Non
     response = await client.options(SERVICE, headers=preflight("https://evil.example"))
     assert response.status_code == 400
     assert "access-control-allow-origin" not in response.headers
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    body = response.json()
+    assert is_operation_outcome(body)
+    rid = response.headers["X-Request-ID"]
+    assert body["id"] == rid
+    assert rid in body["issue"][0]["diagnostics"]
+    assert "origin" in body["issue"][0]["diagnostics"]
+
+
+async def test_preflight_refusing_a_header_is_an_operation_outcome(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {**preflight(SANDBOX_ORIGIN), "Access-Control-Request-Headers": "x-secret"}
+    response = await client.options(SERVICE, headers=headers)
+    assert response.status_code == 400
+    assert is_operation_outcome(response.json())
+    # The origin is allowed: the browser may read why.
+    assert response.headers["access-control-allow-origin"] == SANDBOX_ORIGIN
+
+
+async def test_internal_errors_carry_cors_headers(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with make_client(pipeline=fake_pipeline(FakeStager(fail=True))) as c:
+        with caplog.at_level(logging.INFO, logger="hooks.service"):
+            response = await c.post(
+                SERVICE, json=hook_request(), headers={"Origin": SANDBOX_ORIGIN}
+            )
+    assert response.status_code == 500
+    assert response.headers["access-control-allow-origin"] == SANDBOX_ORIGIN
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+    body = response.json()
+    assert is_operation_outcome(body)
+    rid = response.headers["X-Request-ID"]
+    assert body["id"] == rid
+    assert "Traceback" not in response.text
+    assert "boom" not in response.text
+    failed = [r for r in caplog.records if r.levelno == logging.ERROR and rid in r.getMessage()]
+    assert len(failed) == 1
+    assert failed[0].exc_info is not None  # the traceback is in the log, not the body
+    assert any(f"POST {SERVICE} 500" in r.getMessage() for r in caplog.records)
 
 
 async def test_localhost_origins_can_be_turned_off(
@@ -185,3 +229,4 @@ async def test_private_network_access_preflight(client: httpx.AsyncClient) -> No
     refused = await client.options(SERVICE, headers={**headers, "Origin": "https://evil.example"})
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
+    assert is_operation_outcome(refused.json())
