@@ -36,6 +36,12 @@ class Emitter(Protocol):
 Assess = Callable[[TumorInputs], Assessment]
 
 
+#: The CDS Hooks specification these services implement, as discovery's ``version`` reports
+#: it (a semantic version of the specification, not of this package): release 2.0.1, with the
+#: 3.0 additions a 2.0 client ignores (``version``, ``hookVersion``, OperationOutcome errors).
+CDS_HOOKS_VERSION = "2.0.1"
+
+
 @dataclass(frozen=True, slots=True)
 class CdsService:
     id: str
@@ -43,6 +49,7 @@ class CdsService:
     title: str
     description: str
     usage_requirements: str
+    hook_version: str  # the hookVersion of the hook's definition in the CDS Hooks Library
     prefetch: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> ServiceDescription:
@@ -53,6 +60,8 @@ class CdsService:
             description=self.description,
             prefetch=self.prefetch or None,
             usageRequirements=self.usage_requirements,
+            version=CDS_HOOKS_VERSION,
+            hookVersion=self.hook_version,
         )
 
 
@@ -71,6 +80,7 @@ SARCOMA_STAGING = CdsService(
         "(prefetch, or fhirServer with fhirAuthorization). Accepting the stage card's suggestion "
         "creates mCODE staging Observations in the chart."
     ),
+    hook_version="1.0",  # patient-view, HL7/cds-hooks-library input/pagecontent/patient-view.md
     prefetch=dict(PREFETCH_TEMPLATES),
 )
 

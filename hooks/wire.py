@@ -112,12 +112,19 @@ class FeedbackRequest(_Inbound):
 
 
 class ServiceDescription(_Outbound):
+    """One service in the discovery response. ``version`` (RECOMMENDED) and ``hookVersion``
+    (OPTIONAL) are CDS Hooks 3.0 additions (HL7/cds-hooks main, input/pagecontent/index.md,
+    "Discovery"): the semantic version of the CDS Hooks specification the service implements,
+    and the ``hookVersion`` of the published hook definition it supports."""
+
     hook: str
     id: str
     title: str
     description: str
     prefetch: dict[str, str] | None = None
     usageRequirements: str | None = None
+    version: NonEmpty | None = None
+    hookVersion: NonEmpty | None = None
 
 
 class Discovery(_Outbound):

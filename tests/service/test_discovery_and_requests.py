@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hooks.wire import ServiceDescription
 from tests.service.conftest import hook_request
 from tests.service.invariants import check_cards_response, empties, is_operation_outcome
 from tests.service.reports import FakeStager, fake_pipeline
@@ -37,6 +38,24 @@ async def test_discovery_lists_the_patient_view_service(client: httpx.AsyncClien
     assert set(service["prefetch"]) == {"patient", "conditions", "observations"}
     assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
     assert service["prefetch"]["conditions"] == "Condition?patient={{context.patientId}}"
+
+
+async def test_discovery_names_the_spec_and_hook_versions(client: httpx.AsyncClient) -> None:
+    # CDS Hooks 3.0 discovery: ``version`` is the semantic version of the CDS Hooks
+    # specification implemented (RECOMMENDED), ``hookVersion`` the version of the published
+    # hook definition (OPTIONAL; patient-view is 1.0 in the CDS Hooks Library).
+    [service] = (await client.get("/cds-services")).json()["services"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", service["version"])
+    assert service["version"] == "2.0.1"
+    assert service["hookVersion"] == "1.0"
+
+
+def test_service_description_never_emits_empty_versions() -> None:
+    bare = ServiceDescription(hook="patient-view", id="x", title="t", description="d").wire()
+    assert "version" not in bare
+    assert "hookVersion" not in bare
+    with pytest.raises(ValueError, match="at least 1 character"):
+        ServiceDescription(hook="patient-view", id="x", title="t", description="d", version=" ")
 
 
 async def test_prefetch_templates_stay_inside_the_spec_query_subset(
