@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
+from hooks.cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM
 from hooks.fhir import codes, r4b
 from hooks.fhir.emit import SCORE_CODES, as_transaction_bundle, staging_observations
 from hooks.staging import stage_patient
 from tests.fhir.conftest import PROFILES, ProfileValidator, counter_ids, load
 
 EXAMPLES = PROFILES / "examples"
+GOLDEN = Path(__file__).parents[1] / "golden" / "cases"
 EFFECTIVE = "2025-09-21T10:00:00Z"
 TABLES = Path(codes.__file__).with_name("tables")
 CONFORMANCE = sorted(p.name for p in PROFILES.glob("*.json"))
@@ -127,6 +129,24 @@ def test_code_system_has_every_score_we_emit_and_read() -> None:
     assert set(SCORE_CODES.values()) <= concepts
     read_codes = {c for (s, c) in codes.OBSERVATION_CODES if s == codes.SARC}
     assert read_codes <= concepts
+
+
+def test_override_reason_code_system_defines_every_reason_the_cards_offer() -> None:
+    system = read(PROFILES / "CodeSystem-override-reason.json")
+    assert r4b.validation_problem(system) is None
+    assert system["url"] == OVERRIDE_SYSTEM
+    assert system["content"] == "complete"
+    defined = {c["code"]: c["display"] for c in system["concept"]}
+    offered = [reason.wire() for reason in OVERRIDE_REASONS]
+    # ... and what the cards actually sent for the golden patients.
+    for path in GOLDEN.glob("*.response.json"):
+        for card in read(path)["cards"]:
+            offered.extend(card.get("overrideReasons", []))
+    assert len(offered) > len(OVERRIDE_REASONS)
+    for reason in offered:
+        assert reason["system"] == system["url"]
+        assert defined.get(reason["code"]) == reason["display"], reason["code"]
+    assert set(defined) == {reason.code for reason in OVERRIDE_REASONS}
 
 
 def test_site_value_sets_match_the_site_table() -> None:
