@@ -10,9 +10,9 @@ are delivered only as the ``create`` actions of the stage card's one suggestion.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -113,13 +113,13 @@ Assess = Callable[[TumorInputs], Assessment]
 Observations = Callable[[TumorReport], list[dict[str, Any]]]
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~&"})
 
 
+@lru_cache(maxsize=8192)  # the same texts (chart values, table rows) recur in every response
 def md(text: str) -> str:
     """Escape chart text for GitHub-flavoured Markdown (no emphasis, links, HTML or tables)."""
-    flat = " ".join(text.split())
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    return " ".join(text.split()).translate(_MD_ESCAPES)
 
 
 def truncate(text: str, limit: int = SUMMARY_MAX) -> str:

@@ -2,15 +2,22 @@
 use; the package's default models are R5 and reject R4 Conditions).
 
 Extraction validates the resources a result rests on; tests validate everything we emit.
+
+Validation is a pure function of a resource's content, and the same resources arrive again and
+again (every time a chart is opened, and shared across the calls of one session), so verdicts
+are remembered, keyed by a digest of the resource's canonical JSON. The memory is bounded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
@@ -25,8 +32,35 @@ def _model(resource_type: str) -> type[Resource] | None:
     return model if issubclass(model, Resource) else None
 
 
+VERDICTS_KEPT = 16_384
+_verdicts: dict[bytes, str | None] = {}
+_verdicts_lock = threading.Lock()
+
+
+def _digest(resource: Mapping[str, Any]) -> bytes | None:
+    try:
+        canonical = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # not plain JSON data: validate every time
+        return None
+    return hashlib.blake2b(canonical, digest_size=20).digest()
+
+
 def problem(resource: Mapping[str, Any]) -> str | None:
     """Why ``resource`` is not a valid FHIR R4 resource of its type, or None when it is."""
+    key = _digest(resource)
+    if key is not None and key in _verdicts:
+        return _verdicts[key]
+    verdict = validation_problem(resource)
+    if key is not None:
+        with _verdicts_lock:
+            if len(_verdicts) >= VERDICTS_KEPT:
+                del _verdicts[next(iter(_verdicts))]  # the oldest verdict
+            _verdicts[key] = verdict
+    return verdict
+
+
+def validation_problem(resource: Mapping[str, Any]) -> str | None:
+    """``problem`` without remembering: always runs the R4B model."""
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str):
         return "it has no resourceType"

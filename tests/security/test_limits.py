@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hooks.limits import (
     BodyLimitMiddleware,
@@ -18,6 +20,7 @@ from hooks.limits import (
     check_json_body,
     json_depth,
 )
+from hooks.limits import _quick_depth as quick_depth
 
 pytestmark = pytest.mark.anyio
 
@@ -192,6 +195,44 @@ def test_json_depth_counts_brackets_not_strings() -> None:
     assert json_depth(b"") == 0
     assert json_depth(b'{"a": [1, {"b": "[[[["}]}') == 3
     assert json_depth(b'"\\"[[["') == 0
+
+
+def parsed_depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((parsed_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((parsed_depth(v) for v in value), default=0)
+    return 0
+
+
+def test_quick_depth_is_exact_or_declines() -> None:
+    assert quick_depth(b'{"a": [1, {"b": ""}], "": {}}') == 3
+    assert quick_depth(b"[]") == 1
+    assert quick_depth(b'"x"') == 0
+    # brackets inside strings (UCUM units such as mm[Hg]) do not count
+    assert quick_depth(b'{"a": "[[[", "u": "mm[Hg]", "b": [""]}') == 2
+    # an escaped quote: it cannot be sure, the exact path decides
+    assert quick_depth(b'{"a": "say \\"x\\""}') is None
+    assert quick_depth(b'{"a": "ends with a backslash \\\\"}') is None
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='ab{}[]"\\ ,:', max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(alphabet='k{]"\\', max_size=3), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_quick_depth_agrees_with_the_parsed_depth(value: Any) -> None:
+    raw = json.dumps(value).encode()
+    quick = quick_depth(raw)
+    assert quick is None or quick == parsed_depth(value)
+    assert json_depth(raw) == parsed_depth(value)
 
 
 def test_check_document_and_body_helpers() -> None:
