@@ -21,7 +21,6 @@ from cds.model import (
     Basis,
     Grade,
     Problem,
-    Severity,
     SiteGroup,
     Stage,
     Status,
@@ -86,6 +85,10 @@ RELATED_SOURCES = {
 }
 # Problem codes from the core that report a disagreement between the chart and the rules.
 DISCREPANCY_MARKERS = ("disagree", "differs", "discrepan", "conflict", "mismatch")
+# Recorded values the AJCC 8 rules reject or override: the chart disagrees with the rules too.
+REJECTED_RECORDED = frozenset(
+    {"t-invalid-for-site", "t-recorded-tx-with-size", "grade-recorded-for-ungraded-histology"}
+)
 
 # Reasons a clinician can pick when dismissing a warning card (CDS Hooks 2.0 ``overrideReasons``);
 # they come back in feedback as ``overrideReason.reason``.
@@ -227,6 +230,9 @@ class CardFactory:
         assumptions = self._assumptions(a)
         if assumptions:
             lines += ["**Assumptions**", "", *[f"- {x}" for x in assumptions], ""]
+        unused = _not_used(a)
+        if unused:
+            lines += ["**Chart data not used**", "", *[f"- {x}" for x in unused], ""]
         lines.append(DISCLAIMER)
         suggestion = self._record_suggestion(report)
         return Card(
@@ -330,14 +336,18 @@ class CardFactory:
         return out
 
     def _assumptions(self, a: Assessment) -> list[str]:
+        # The core states its own assumptions (N0, M0, a differentiation score): say each once.
+        stated = [p for p in _problems(a) if p.code.endswith("-assumed")]
+        codes = {p.code for p in stated}
         out = []
-        if a.n_basis is Basis.ASSUMED:
+        if a.n_basis is Basis.ASSUMED and "n-assumed" not in codes:
             out.append(
                 "N0 assumed: no regional node finding is recorded (AJCC 8 has no NX for "
                 "soft tissue sarcoma; unknown nodal status is N0)."
             )
-        if a.m_basis is Basis.ASSUMED:
+        if a.m_basis is Basis.ASSUMED and "m-assumed" not in codes:
             out.append("M0 assumed: no distant metastasis is recorded.")
+        out += [md(p.message) for p in stated]
         if a.grade.grade is Grade.GX:
             out.append(
                 "GX: the FNCLCC grade cannot be assessed from the chart; AJCC groups GX "
@@ -347,9 +357,6 @@ class CardFactory:
             out.append(
                 "The grade is provisional (graded after neoadjuvant therapy or on a core biopsy)."
             )
-        for caveat in (p for p in a.problems if p.severity is Severity.INFO):
-            if "assumed" in caveat.code:
-                out.append(md(caveat.message))
         return list(dict.fromkeys(out))
 
     def _record_suggestion(self, report: TumorReport) -> Suggestion | None:
@@ -479,7 +486,7 @@ class CardFactory:
 
     def discrepancy_card(self, report: TumorReport) -> Card | None:
         tumor, a = report.tumor, report.assessment
-        problems = [p for p in (*a.grade.problems, *a.problems) if is_discrepancy(p)]
+        problems = [p for p in _problems(a) if is_discrepancy(p)]
         if not problems:
             return None
         lines = ["The chart and the AJCC 8th edition rules disagree:", ""]
@@ -533,7 +540,20 @@ class CardFactory:
 
 
 def is_discrepancy(problem: Problem) -> bool:
-    return any(marker in problem.code for marker in DISCREPANCY_MARKERS)
+    return problem.code in REJECTED_RECORDED or any(
+        marker in problem.code for marker in DISCREPANCY_MARKERS
+    )
+
+
+def _problems(a: Assessment) -> list[Problem]:
+    """The core's problems, each once (the grade's are also among the assessment's)."""
+    return list(dict.fromkeys((*a.grade.problems, *a.problems)))
+
+
+def _not_used(a: Assessment) -> list[str]:
+    """Chart values the core set aside as malformed or out of range (``invalid-*``: size,
+    histology, differentiation, mitotic count, necrosis), which no other card states."""
+    return list(dict.fromkeys(md(p.message) for p in _problems(a) if p.code.startswith("invalid-")))
 
 
 def _short(name: str) -> str:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cds.assess import assess
 from cds.model import Grade, M, N, SiteGroup, Stage, T, TumorInputs
-from hooks.cards import CardFactory
+from hooks.cards import CardFactory, md
 from hooks.fhir.model import Classification, Extraction, PrimaryTumor, Source, TumorReport
 from hooks.services import default_pipeline
 from hooks.wire import CardsResponse
@@ -80,6 +80,62 @@ def test_preliminary_data_is_flagged() -> None:
     assert cards[0].summary.startswith("Preliminary: AJCC 8 stage IIIA")
     notes = [c for c in cards if c.summary.startswith("Sarcoma notes")]
     assert "preliminary" in (notes[0].detail or "")
+
+
+def _stage_detail(inputs: TumorInputs) -> str:
+    return factory().stage_card(report(inputs)).detail or ""
+
+
+def test_assumptions_are_stated_once_and_include_the_differentiation_score() -> None:
+    # leiomyosarcoma NOS: differentiation 2 assumed (CLINICAL.md section 2); N and M unknown.
+    inputs = replace(LMS, site=SiteGroup.TRUNK_EXTREMITY, grade=None, mitoses=25)
+    assumptions = _stage_detail(replace(inputs, necrosis_pct=Decimal(60))).split("**Assumptions**")[
+        1
+    ]
+    assert assumptions.count("N0 assumed") == 1
+    assert assumptions.count("M0 assumed") == 1
+    assert "Differentiation score 2 assumed" in assumptions
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        # a recorded T that AJCC 8 does not define for the site is treated as unknown
+        (replace(LMS, site=SiteGroup.TRUNK_EXTREMITY, t=T.T4a), "Recorded T4a is not a T"),
+        # T recorded as TX although the size is known: T is taken from the size
+        (replace(LMS, site=SiteGroup.TRUNK_EXTREMITY, t=T.TX), "T was recorded as TX"),
+        # a recorded grade for a histology FNCLCC does not grade (angiosarcoma)
+        (
+            TumorInputs(
+                site=SiteGroup.TRUNK_EXTREMITY,
+                histology="9120/3",
+                size_cm=Decimal(3),
+                grade=Grade.G3,
+            ),
+            "Recorded grade G3 is used, although angiosarcoma",
+        ),
+    ],
+)
+def test_recorded_values_the_rules_reject_are_discrepancies(inputs: TumorInputs, said: str) -> None:
+    card = factory().discrepancy_card(report(inputs))
+    assert card is not None
+    assert card.indicator == "warning"
+    assert md(said) in (card.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        (replace(LMS, site=SiteGroup.TRUNK_EXTREMITY, size_cm=Decimal(-3)), "Tumor size -3 cm"),
+        (
+            replace(LMS, site=SiteGroup.TRUNK_EXTREMITY, differentiation=7),
+            "Differentiation score 7",
+        ),
+        (replace(LMS, site=SiteGroup.TRUNK_EXTREMITY, histology="8890"), "Histology '8890'"),
+    ],
+)
+def test_chart_values_not_used_are_shown_on_the_stage_card(inputs: TumorInputs, said: str) -> None:
+    assert md(said) in _stage_detail(inputs)
 
 
 @pytest.mark.anyio
