@@ -206,6 +206,7 @@ def assess(inputs: TumorInputs) -> Assessment:
         scope=scope,
         recurrent=inputs.recurrent,
         no_stage_why=no_stage_why,
+        topography=inputs.topography,
     )
     trace.extend(plan.trace)
 

@@ -5,8 +5,9 @@ https://www.cancer.gov/types/soft-tissue-sarcoma/hp/adult-soft-tissue-treatment-
 PDQ groups options by AJCC stage. The section is chosen by ``pdq-treatment-extent`` (stage,
 or disease extent and grade where no stage group exists); the options, histology-specific
 agents and notes come from ``pdq-treatment-by-stage``, ``pdq-histology-agents`` and
-``pdq-treatment-notes``. The text is our paraphrase; every option names the PDQ section it
-comes from.
+``pdq-treatment-notes`` (site notes by site group and, from the ICD-O-3 topography, by body
+region: ``icdo3-topography-regions``). The text is our paraphrase; every option names the
+PDQ section it comes from.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ BY_STAGE = table("pdq-treatment-by-stage")
 AGENTS = table("pdq-histology-agents")
 NOTES = table("pdq-treatment-notes")
 NOT_GRADED = table("fnclcc-not-graded")
+REGIONS = table("icdo3-topography-regions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ def treatment_options(
     scope: Scope,
     recurrent: bool = False,
     no_stage_why: str | None = None,
+    topography: str | None = None,
 ) -> TreatmentPlan:
     """The PDQ options for this tumor, with the trace of how the PDQ section was chosen.
 
@@ -133,11 +136,15 @@ def treatment_options(
                 adipocytic=bool(histology and histology.adipocytic),
             )
         )
+    region = REGIONS.first(topography=topography)
+    if region is None:  # the last row matches any topography; integrity tests check it
+        raise LookupError("icdo3-topography-regions has no row")
     options.extend(
         _option(r)
         for r in NOTES.every(
             plan=plan,
             site=site.value if site else None,
+            region=region.text("region"),
             grade=grade.value,
             morphology=morphology,
         )

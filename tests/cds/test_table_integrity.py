@@ -63,6 +63,9 @@ RULE_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
         "behavior": ["0", "1", "2", "3"],
         "site": [*SITES, None],
     },
+    "icdo3-topography-regions": {
+        "topography": [None, "C49.0", "C47.1", "C49.2", "C49.3", "C49.6", "C48.0", "C54.1"]
+    },
     "pdq-treatment-extent": {
         "m": ["M0", "M1"],
         "n": ["N0", "N1"],
@@ -96,6 +99,7 @@ OPTION_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
     "pdq-treatment-notes": {
         "plan": ["sts", "histology", "none"],
         "site": [*SITES, None],
+        "region": ["limb", "trunk", "unspecified"],
         "grade": [g.value for g in Grade],
         "morphology": [*SARCOMA_MORPHOLOGIES, None],
     },
