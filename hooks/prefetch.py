@@ -6,7 +6,8 @@ Per template key of the request's ``prefetch``:
 - absent: the client did not fetch it; we query ``fhirServer`` with the access token;
 - ``null``: the client has no data for it; we do not query again;
 - an empty searchset: nothing was found;
-- an OperationOutcome, or a Bundle holding one: the client hit an error; treated as absent;
+- an OperationOutcome, or a Bundle holding one with an error: the client hit an error;
+  treated as absent (an outcome with only information or warnings in a searchset is skipped);
 - a searchset with a ``next`` link: the first page is used and the rest fetched.
 
 Independent queries run concurrently under one overall deadline. Data that can be neither
@@ -84,11 +85,26 @@ def _classify(key: str, value: Any) -> _Usable | None:
         if not isinstance(resource, dict):
             continue
         if resource.get("resourceType") == "OperationOutcome":
-            return _MISSING
+            if _is_error(resource):
+                return _MISSING
+            continue  # warnings about the search (search.mode "outcome"), not data
         resources.append(resource)
     if next_link(value) is not None:
         return _Usable(resources, next_bundle=value)
     return _Usable(resources)
+
+
+def _is_error(outcome: dict[str, Any]) -> bool:
+    """An OperationOutcome reports an error unless every issue is information or a warning
+    (a searchset may carry such an outcome next to its matches: FHIR R4 Bundle, search.mode
+    ``outcome``)."""
+    issues = outcome.get("issue")
+    if not isinstance(issues, list) or not issues:
+        return True
+    return not all(
+        isinstance(issue, dict) and issue.get("severity") in {"information", "warning"}
+        for issue in issues
+    )
 
 
 # Raises (e.g. hooks.auth.FhirServerNotAllowed) when the client may not make us call the URL.

@@ -93,6 +93,33 @@ async def test_an_operation_outcome_in_prefetch_is_treated_as_missing(
     assert without_narrative(response.json()) == golden_response("lms-thigh-g3")
 
 
+@pytest.mark.parametrize("severity", ["information", "warning"])
+async def test_a_searchset_with_an_informational_outcome_is_used_as_it_is(
+    make_client: ClientFactory, severity: str
+) -> None:
+    # FHIR searchsets may carry an OperationOutcome entry (search.mode "outcome") with warnings,
+    # e.g. an ignored search parameter, next to the matches: that is data, not a client error,
+    # so it must be neither discarded nor re-fetched (the request names no fhirServer).
+    request = golden_request("lms-thigh-g3")
+    for key in ("fhirServer", "fhirAuthorization"):
+        request.pop(key, None)
+    request["prefetch"]["observations"]["entry"].append(
+        {
+            "resource": {
+                "resourceType": "OperationOutcome",
+                "issue": [
+                    {"severity": severity, "code": "not-supported", "diagnostics": "_sort ignored"}
+                ],
+            },
+            "search": {"mode": "outcome"},
+        }
+    )
+    async with make_client(pipeline=default_pipeline()) as client:
+        response = await client.post(SERVICE, json=request)
+    assert response.status_code == 200, response.text
+    assert without_narrative(response.json()) == golden_response("lms-thigh-g3")
+
+
 async def test_a_paged_prefetch_is_completed_by_following_next_links(
     make_client: ClientFactory, fhir_server: FhirServer
 ) -> None:
