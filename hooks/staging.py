@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -25,7 +25,11 @@ _answers: dict[bytes, tuple[Extraction, tuple[TumorReport, ...]]] = {}
 _answers_lock = threading.Lock()
 
 
-def _key(patient_id: str, resources: list[Mapping[str, Any]], validate_all: bool) -> bytes | None:
+def chart_key(
+    patient_id: str, resources: Sequence[Mapping[str, Any]], validate_all: bool = False
+) -> bytes | None:
+    """A digest of exactly what an answer is computed from, or None for data that is not plain
+    JSON (then nothing is remembered)."""
     try:
         text = orjson.dumps([patient_id, validate_all, resources])
     except (TypeError, orjson.JSONEncodeError):  # not plain JSON data: compute every time
@@ -42,7 +46,7 @@ def stage_patient(
     default validates only the resources the result may rest on).
     """
     chart = list(resources)
-    key = _key(patient_id, chart, validate_all)
+    key = chart_key(patient_id, chart, validate_all)
     known = _answers.get(key) if key is not None else None
     if known is None:
         known = compute(patient_id, chart, validate_all=validate_all)

@@ -1,0 +1,100 @@
+"""Remembered card responses: a chart answered before is answered again without rebuilding its
+cards.
+
+The cards for a chart are a pure function of the chart (what staging read from it), the
+``effectiveDateTime`` given to the new Observations, and the fresh ids: card and suggestion
+uuids and the ids of the new Observations. So the response is built once per chart with
+placeholders for those values and serialized; every later call for the same chart fills the
+placeholders with fresh values, in the order the direct build would have asked for them. The
+bytes are the same as a direct build would give (the tests compare both on every golden case).
+
+Placeholders are a random 128-bit prefix made for one template followed by a five-digit slot
+number (``99999`` is the effective time): they cannot occur in chart data, and filling them is
+one split of the bytes. The memory is bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from hooks.wire import Card, CardsResponse
+
+# Builds the cards with the given id source and effective time (the direct path).
+Build = Callable[[Callable[[], str], str], list[Card]]
+
+
+_DIGITS = 5
+_EFFECTIVE = b"9" * _DIGITS
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    prefix: bytes  # what every placeholder starts with
+    pieces: tuple[bytes, ...]  # the serialized response split at the prefix
+    ids: int  # how many ids the build asked for (slots 00000, 00001, ...)
+    notes: int  # data notes from extraction, for the request's log line
+
+    def render(self, new_id: Callable[[], str], effective: str) -> bytes:
+        """The response with fresh ids (one ``new_id()`` per slot, in order) and ``effective``."""
+        fresh = [_json_text(new_id()) for _ in range(self.ids)]
+        if len(set(fresh)) != self.ids:
+            raise RuntimeError("card, suggestion or Observation ids are not unique in a response")
+        when = _json_text(effective)
+        out = [self.pieces[0]]
+        for piece in self.pieces[1:]:
+            slot = piece[:_DIGITS]
+            out.append(when if slot == _EFFECTIVE else fresh[int(slot)])
+            out.append(piece[_DIGITS:])
+        return b"".join(out)
+
+
+def _json_text(value: str) -> bytes:
+    """``value`` as it appears inside a JSON string."""
+    return orjson.dumps(value)[1:-1]
+
+
+def build_template(build: Build, notes: int) -> Template:
+    """Run the direct build once with placeholders and keep its serialized response."""
+    prefix = f"slot{uuid.uuid4().hex}-"
+    ids = 0
+
+    def placeholder() -> str:
+        nonlocal ids
+        if ids >= int(_EFFECTIVE):
+            raise RuntimeError("too many ids in one response")
+        token = f"{prefix}{ids:0{_DIGITS}d}"
+        ids += 1
+        return token
+
+    body = orjson.dumps(
+        CardsResponse(cards=build(placeholder, prefix + _EFFECTIVE.decode())).wire()
+    )
+    return Template(
+        prefix=prefix.encode(), pieces=tuple(body.split(prefix.encode())), ids=ids, notes=notes
+    )
+
+
+class ResponseMemory:
+    """Templates by chart key (see ``hooks.staging.chart_key``), oldest forgotten first."""
+
+    def __init__(self, kept: int = 1024) -> None:
+        self.kept = kept
+        self._templates: dict[bytes, Template] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._templates)
+
+    def get(self, key: bytes) -> Template | None:
+        return self._templates.get(key)
+
+    def put(self, key: bytes, template: Template) -> None:
+        with self._lock:
+            if len(self._templates) >= self.kept:
+                del self._templates[next(iter(self._templates))]
+            self._templates[key] = template

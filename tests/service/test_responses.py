@@ -1,0 +1,151 @@
+"""Remembered responses (hooks.responses): a chart answered again gets the same cards with
+fresh ids and the current effective time, exactly as a direct build would give them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from cds.assess import assess
+from hooks.cards import CardFactory
+from hooks.fhir.emit import staging_observations as emit
+from hooks.fhir.model import TumorReport
+from hooks.responses import ResponseMemory, build_template
+from hooks.settings import Settings
+from hooks.staging import stage_patient
+from hooks.wire import Card, CardSource, CardsResponse
+from tests.service.harness import FIXED_NOW, app_client, sequential_uuid_factory
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "cases"
+URL = "/cds-services/sarcoma-staging"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def staged_request() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / "patient-view-staged.json").read_text())
+    return data
+
+
+def ids_in(text: str) -> list[str]:
+    return UUID.findall(text)
+
+
+def numbered(text: str) -> str:
+    """The response with every uuid replaced by the order it first appears in."""
+    order: dict[str, int] = {}
+    return UUID.sub(lambda m: f"id-{order.setdefault(m.group(), len(order))}", text)
+
+
+@pytest.mark.anyio
+async def test_a_repeated_chart_gets_fresh_ids_and_the_same_cards(settings: Settings) -> None:
+    async with app_client(settings=settings) as client:
+        first = await client.post(URL, json=staged_request())
+        second = await client.post(URL, json=staged_request())
+    assert first.status_code == second.status_code == 200
+    assert first.json()["cards"], "the staged example must produce cards"
+    first_ids, second_ids = ids_in(first.text), ids_in(second.text)
+    assert first_ids
+    assert not set(first_ids) & set(second_ids)
+    assert numbered(first.text) == numbered(second.text)
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN.glob("*.request.json")), ids=lambda p: p.name)
+def test_render_gives_the_bytes_of_a_direct_build(case: Path) -> None:
+    request = json.loads(case.read_text())
+    patient = request["context"]["patientId"]
+    resources = [
+        entry.get("resource", value) if isinstance(value, dict) else value
+        for value in request.get("prefetch", {}).values()
+        if isinstance(value, dict)
+        for entry in (value.get("entry") or [{"resource": value}])
+    ]
+    extraction, reports = stage_patient(patient, resources)
+
+    def build(new_id: Callable[[], str], effective: str) -> list[Card]:
+        def observations(report: TumorReport) -> list[dict[str, Any]]:
+            return emit(patient, report, effective=effective, new_id=new_id)
+
+        return CardFactory(new_uuid=new_id, observations=observations, assess=assess).cards(
+            extraction, reports
+        )
+
+    when = "2026-01-01T12:00:00Z"
+    direct = orjson.dumps(CardsResponse(cards=build(sequential_uuid_factory(), when)).wire())
+    template = build_template(build, notes=len(extraction.notes))
+    assert template.render(sequential_uuid_factory(), when) == direct
+
+
+@pytest.mark.anyio
+async def test_the_effective_time_follows_the_clock(settings: Settings) -> None:
+    now = [FIXED_NOW]
+    async with app_client(settings=settings, clock=lambda: now[0]) as client:
+        await client.post(URL, json=staged_request())
+        now[0] = FIXED_NOW + timedelta(days=3, seconds=5)
+        body = (await client.post(URL, json=staged_request())).json()
+    created = [
+        action["resource"]
+        for card in body["cards"]
+        for suggestion in card.get("suggestions", [])
+        for action in suggestion["actions"]
+    ]
+    assert created
+    assert {r["effectiveDateTime"] for r in created} == {"2026-01-04T12:00:05Z"}
+
+
+@pytest.mark.anyio
+async def test_a_changed_chart_is_answered_anew(settings: Settings) -> None:
+    changed = copy.deepcopy(staged_request())
+    async with app_client(settings=settings) as client:
+        before = (await client.post(URL, json=staged_request())).json()
+        changed["prefetch"]["observations"]["entry"] = []  # no size, T or grade any more
+        after = (await client.post(URL, json=changed)).json()
+    assert "cT2" in before["cards"][0]["summary"]
+    assert "cT2" not in after["cards"][0]["summary"]
+
+
+SOURCE = CardSource(label="test")
+
+
+def two_cards(new_id: Callable[[], str], text: str) -> list[Card]:
+    return [
+        Card(
+            uuid=new_id(), summary="s", detail=text, indicator="info", source=CardSource(label="t")
+        )
+        for _ in range(2)
+    ]
+
+
+def test_render_fills_every_slot_in_order_and_escapes_for_json() -> None:
+    template = build_template(lambda new_id, when: two_cards(new_id, f"at {when}"), notes=0)
+    values = iter(['a"b', "c\\d"])
+    body = json.loads(template.render(lambda: next(values), "2026-01-01T00:00:00Z"))
+    assert [c["uuid"] for c in body["cards"]] == ['a"b', "c\\d"]
+    assert body["cards"][0]["detail"] == "at 2026-01-01T00:00:00Z"
+
+
+def test_render_refuses_ids_that_are_not_unique() -> None:
+    template = build_template(lambda new_id, when: two_cards(new_id, "x"), notes=0)
+    with pytest.raises(RuntimeError, match="not unique"):
+        template.render(lambda: "same", "2026-01-01T00:00:00Z")
+
+
+def test_response_memory_is_bounded() -> None:
+    memory = ResponseMemory(kept=2)
+    template = build_template(lambda new_id, when: [], notes=0)
+    for n in range(5):
+        memory.put(bytes([n]), template)
+        assert len(memory) <= 2
+    assert memory.get(bytes([4])) is template
+    assert memory.get(bytes([0])) is None
+    assert json.loads(template.render(lambda: "unused", datetime.now(UTC).isoformat())) == {
+        "cards": []
+    }
