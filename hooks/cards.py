@@ -377,8 +377,18 @@ class CardFactory:
         if not options:
             return None
         stage = f"stage {a.stage.value}" if a.stage else "this tumor"
+        if a.stage and _extent_row(a) == GRADE_UNKNOWN_EXTENT:
+            # GX groups with G1 for the stage, but PDQ's options depend on the grade: the
+            # options shown are not those for the stage I group named.
+            stage = f"stage {a.stage.value} (grade unknown)"
+            said = (
+                f"localized disease of unknown grade (GX; AJCC 8 stage {a.stage.value} "
+                "counts GX as G1)"
+            )
+        else:
+            said = stage
         lines = [
-            f"Options the NCI PDQ summary describes for {stage} "
+            f"Options the NCI PDQ summary describes for {said} "
             f"({md(tumor.description) or 'primary sarcoma'}), in our words:",
             "",
         ]
@@ -537,6 +547,15 @@ class CardFactory:
             indicator="info",
             source=TREATMENT_SOURCE,
         )
+
+
+# The pdq-treatment-extent row that picks PDQ's stage II-III options for localized GX disease.
+GRADE_UNKNOWN_EXTENT = "localized, grade unknown (GX)"
+
+
+def _extent_row(a: Assessment) -> str | None:
+    """The pdq-treatment-extent row that chose the PDQ section, from the trace."""
+    return next((s.row for s in a.trace if s.table == "pdq-treatment-extent"), None)
 
 
 def is_discrepancy(problem: Problem) -> bool:

@@ -138,6 +138,22 @@ def test_chart_values_not_used_are_shown_on_the_stage_card(inputs: TumorInputs, 
     assert md(said) in _stage_detail(inputs)
 
 
+def test_unknown_grade_treatment_card_does_not_claim_the_stage_i_options() -> None:
+    # T2 GX: AJCC groups GX with G1 (IB), but PDQ's choice between its stage I and stage II-III
+    # options depends on the grade, so the stage II-III options are shown: the card must not
+    # present them as the options for stage IB.
+    inputs = replace(LMS, site=SiteGroup.TRUNK_EXTREMITY, grade=None)
+    card = factory().treatment_card(report(inputs))
+    assert card is not None
+    assert card.summary.startswith("Treatment options for stage IB (grade unknown),")
+    assert "describes for stage IB" not in (card.detail or "")
+    assert "of unknown grade (GX" in (card.detail or "").split("\n")[0]
+    graded = factory().treatment_card(report(replace(inputs, grade=Grade.G1)))
+    assert graded is not None
+    assert graded.summary.startswith("Treatment options for stage IB,")
+    assert "describes for stage IB" in (graded.detail or "")
+
+
 @pytest.mark.anyio
 async def test_resources_of_other_patients_are_dropped_and_reported(
     make_client: ClientFactory,
