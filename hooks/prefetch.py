@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from hooks.errors import BadRequest, DataUnavailable
 from hooks.fhir import codes
-from hooks.fhir_client import FhirClient, FhirError, next_link, token_of
+from hooks.fhir_client import FhirClient, FhirError, is_error_outcome, next_link, token_of
 from hooks.settings import Settings, is_valid_fhir_id
 from hooks.wire import HookRequest
 
@@ -85,26 +85,13 @@ def _classify(key: str, value: Any) -> _Usable | None:
         if not isinstance(resource, dict):
             continue
         if resource.get("resourceType") == "OperationOutcome":
-            if _is_error(resource):
+            if is_error_outcome(resource):
                 return _MISSING
             continue  # warnings about the search (search.mode "outcome"), not data
         resources.append(resource)
     if next_link(value) is not None:
         return _Usable(resources, next_bundle=value)
     return _Usable(resources)
-
-
-def _is_error(outcome: dict[str, Any]) -> bool:
-    """An OperationOutcome reports an error unless every issue is information or a warning
-    (a searchset may carry such an outcome next to its matches: FHIR R4 Bundle, search.mode
-    ``outcome``)."""
-    issues = outcome.get("issue")
-    if not isinstance(issues, list) or not issues:
-        return True
-    return not all(
-        isinstance(issue, dict) and issue.get("severity") in {"information", "warning"}
-        for issue in issues
-    )
 
 
 # Raises (e.g. hooks.auth.FhirServerNotAllowed) when the client may not make us call the URL.
