@@ -348,7 +348,10 @@ class CardFactory:
         if a.m_basis is Basis.ASSUMED and "m-assumed" not in codes:
             out.append("M0 assumed: no distant metastasis is recorded.")
         out += [md(p.message) for p in stated]
-        if a.grade.grade is Grade.GX:
+        higher = [p for p in _problems(a) if p.code == "gx-grouped-with-g1"]
+        if higher:  # the core names the stage with G2 or G3 (CLINICAL.md section 1)
+            out += [md(p.message) for p in higher]
+        elif a.grade.grade is Grade.GX:
             out.append(
                 "GX: the FNCLCC grade cannot be assessed from the chart; AJCC groups GX "
                 "with G1, so the stage shown is the lower of the possibilities."

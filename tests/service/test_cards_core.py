@@ -154,6 +154,17 @@ def test_unknown_grade_treatment_card_does_not_claim_the_stage_i_options() -> No
     assert "describes for stage IB" in (graded.detail or "")
 
 
+def test_a_gx_stage_card_says_the_stage_with_g2_or_g3() -> None:
+    # CLINICAL.md section 1: GX groups with G1, so the card must say the stage with G2/G3.
+    # Angiosarcoma is not graded with FNCLCC, so no data-gaps card says it: the stage card must.
+    inputs = TumorInputs(site=SiteGroup.TRUNK_EXTREMITY, histology="9120/3", size_cm=Decimal(7))
+    r = report(inputs)
+    assert r.assessment.stage is Stage.IB
+    assert factory().data_gaps_card(r) is None
+    detail = factory().stage_card(r).detail or ""
+    assert "with G2 or G3 the stage would be IIIA" in detail.split("**Assumptions**")[1]
+
+
 @pytest.mark.anyio
 async def test_resources_of_other_patients_are_dropped_and_reported(
     make_client: ClientFactory,
