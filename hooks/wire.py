@@ -70,9 +70,12 @@ class HookRequest(_Inbound):
 
 
 class Coding(_Outbound):
+    """CDS Hooks Coding (spec "Data Types"): ``code`` and ``system`` required; ``display``
+    required for the override reasons a service offers, optional for a source ``topic``."""
+
     code: NonEmpty
-    system: str | None = None
-    display: str | None = None
+    system: NonEmpty
+    display: NonEmpty | None = None
 
 
 class InboundCoding(_Inbound):
@@ -175,6 +178,8 @@ class Card(_Outbound):
     def _selection_with_suggestions(self) -> Card:
         if self.suggestions and self.selectionBehavior is None:
             raise ValueError("selectionBehavior is required when suggestions exist")
+        if any(reason.display is None for reason in self.overrideReasons or ()):
+            raise ValueError("an override reason needs a display")
         return self
 
 

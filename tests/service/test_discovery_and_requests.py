@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hooks.wire import ServiceDescription
+from hooks.wire import Card, CardSource, Coding, ServiceDescription
 from tests.service.conftest import hook_request
 from tests.service.invariants import check_cards_response, empties, is_operation_outcome
 from tests.service.reports import FakeStager, fake_pipeline
@@ -224,3 +224,17 @@ async def test_internal_error_is_500_operation_outcome_not_empty_cards(make_clie
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+def test_codings_we_send_have_a_system_and_override_reasons_a_display() -> None:
+    # CDS Hooks "Data Types", Coding: code and system REQUIRED; display REQUIRED for the
+    # override reasons a service provides.
+    with pytest.raises(ValueError, match="system"):
+        Coding(code="chart-is-right")  # type: ignore[call-arg]
+    card = {"uuid": "u", "summary": "s", "indicator": "warning", "source": CardSource(label="x")}
+    with pytest.raises(ValueError, match="override reason needs a display"):
+        Card(**card, overrideReasons=[Coding(code="c", system="https://example.org/cs")])
+    reason = Coding(code="c", system="https://example.org/cs", display="Chart is right")
+    assert Card(**card, overrideReasons=[reason]).wire()["overrideReasons"] == [
+        {"code": "c", "system": "https://example.org/cs", "display": "Chart is right"}
+    ]
