@@ -170,16 +170,18 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: round(statistics.median(r[key] for r in runs), 3) for key in runs[0]}
 
 
-def throughput(wrk: str, script: Path, body: bytes) -> dict[str, Any]:
+def throughput(
+    wrk: str, script: Path, body: bytes, connections_list: tuple[int, ...] = CONNECTIONS
+) -> dict[str, Any]:
     """Service and baseline, one worker each, alternating rounds at each connection count."""
     servers = {"service": Server(SERVICE, 1), "baseline": Server(BASELINE, 1)}
     runs: dict[str, dict[int, list[dict[str, float]]]] = {
-        name: {c: [] for c in CONNECTIONS} for name in servers
+        name: {c: [] for c in connections_list} for name in servers
     }
     try:
         for server in servers.values():
             server.start(body)
-        for connections in CONNECTIONS:
+        for connections in connections_list:
             for _ in range(ROUNDS):
                 for name, server in servers.items():
                     runs[name][connections].append(run_wrk(wrk, server.url, script, connections))
@@ -188,7 +190,7 @@ def throughput(wrk: str, script: Path, body: bytes) -> dict[str, Any]:
         for server in servers.values():
             server.stop()
     report: dict[str, Any] = {"rss_mb_per_worker": rss}
-    for connections in CONNECTIONS:
+    for connections in connections_list:
         service = _median(runs["service"][connections])
         baseline = _median(runs["baseline"][connections])
         report[f"c{connections}"] = {
@@ -220,17 +222,31 @@ def cold_start(body: bytes) -> dict[str, float]:
     return {name: round(statistics.median(values), 3) for name, values in figures.items()}
 
 
-def _lua(tmp: Path, body: bytes) -> Path:
+def _lua(tmp: Path, body: bytes, *, every_chart_new: bool = False) -> Path:
+    """The wrk script: the same body every time, or (``every_chart_new``) the patient id
+    changed in every request, so that nothing remembered about a chart can be reused."""
     body_file = tmp / "body.json"
     body_file.write_bytes(body)
-    script = tmp / "post.lua"
-    script.write_text(
-        'wrk.method = "POST"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'local f = assert(io.open("{body_file}", "rb"))\n'
-        "wrk.body = f:read('*a')\n"
-        "f:close()\n"
-    )
+    script = tmp / ("post-new-charts.lua" if every_chart_new else "post.lua")
+    lines = [
+        'wrk.method = "POST"',
+        'wrk.headers["Content-Type"] = "application/json"',
+        f'local f = assert(io.open("{body_file}", "rb"))',
+        "wrk.body = f:read('*a')",
+        "f:close()",
+    ]
+    if every_chart_new:
+        lines += [
+            "local template = wrk.body",
+            "local counter = 0",
+            "request = function()",
+            "  counter = counter + 1",
+            f'  local body = string.gsub(template, "{request.PATIENT.replace("-", "%-")}",',
+            '    "bench-new-" .. tostring(counter) .. "-" .. tostring(math.random(1e9)))',
+            "  return wrk.format(nil, nil, nil, body)",
+            "end",
+        ]
+    script.write_text("\n".join(lines) + "\n")
     return script
 
 
@@ -247,6 +263,9 @@ def main() -> int:
             "rounds": ROUNDS,
             "seconds_per_run": SECONDS,
             "one_worker": throughput(wrk, script, body),
+            "one_worker_every_chart_new": throughput(
+                wrk, _lua(Path(tmp), body, every_chart_new=True), body, (16,)
+            ),
             "two_workers_c64": two_workers(wrk, script, body),
             "cold_start_s": cold_start(body),
             "fallback": fallback.measure(Server, _server_env, PATH),
@@ -267,6 +286,10 @@ def _print(results: dict[str, Any]) -> None:
         print(f"{c:>5} {s['rps']:>12.0f} {s['p50_ms']:>8.2f} {s['p99_ms']:>8.2f} "
               f"{b['rps']:>13.0f} {b['p50_ms']:>8.2f} {b['p99_ms']:>8.2f} "
               f"{one[f'c{c}']['ratio']:>6.2f}")  # fmt: skip
+    new = results["one_worker_every_chart_new"]["c16"]
+    print(f"every chart new (nothing remembered), 16 connections: service "
+          f"{new['service']['rps']:.0f} rps (p99 {new['service']['p99_ms']:.2f} ms), baseline "
+          f"{new['baseline']['rps']:.0f} rps, ratio {new['ratio']:.2f}")  # fmt: skip
     two = results["two_workers_c64"]
     print(f"\n2 workers, 64 connections: {two['rps']:.0f} rps, p50 {two['p50_ms']:.2f} ms, "
           f"p99 {two['p99_ms']:.2f} ms")  # fmt: skip
