@@ -164,7 +164,8 @@ def site_words(text: str) -> str:
     words = _clean(text)
     words = re.sub(r"^(?:entire|structure of)\s+", "", words, flags=re.IGNORECASE)
     words = re.sub(r"\s+structure$", "", words, flags=re.IGNORECASE)
-    words = words[:1].lower() + words[1:] if words[1:2].islower() or len(words) == 1 else words
+    # Sentence case, acronyms kept: "Left Thigh" -> "left thigh", "CNS" stays.
+    words = " ".join(w[:1].lower() + w[1:] if w[1:].islower() else w for w in words.split())
     return _PLACE_NOUNS.get(words.lower(), words)
 
 

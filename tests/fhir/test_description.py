@@ -84,6 +84,7 @@ LMS_DISPLAY = {"coding": [{"system": SCT, "code": "302856006", "display": "Leiom
         (LMS_TEXT, {"coding": [THIGH]}, True, None, "Leiomyosarcoma of left thigh"),
         (LMS_TEXT, {"text": "Structure of left thigh"}, True, None, "Leiomyosarcoma of left thigh"),
         (LMS_TEXT, {"text": "Entire thigh"}, False, None, "Leiomyosarcoma of thigh"),
+        (LMS_TEXT, {"text": "Left Upper Arm"}, False, None, "Leiomyosarcoma of left upper arm"),
         (
             LMS_TEXT,
             {"text": "Retroperitoneal structure"},
