@@ -9,8 +9,8 @@ OperationOutcome.
 
 from __future__ import annotations
 
+import array
 import itertools
-import operator
 import os
 import re
 import uuid
@@ -35,7 +35,7 @@ DEFAULT_MAX_RESOURCES = 10_000
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _NOT_SYNTAX = bytes(set(range(256)) - set(b'"[]{}'))
-_BRACKET_STEPS = bytes.maketrans(b"{[}]", b"\x02\x02\x00\x00")  # +1 / -1 after subtracting 1
+_BRACKET_STEPS = bytes.maketrans(b"{[}]", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
 
 
 class LimitExceeded(Exception):
@@ -104,8 +104,8 @@ def _max_depth(brackets: bytes) -> int:
     """The deepest nesting of a string of brackets only."""
     if not brackets:
         return 0
-    steps = brackets.translate(_BRACKET_STEPS)
-    deepest: int = max(itertools.accumulate(map(operator.sub, steps, itertools.repeat(1))))
+    steps = array.array("b", brackets.translate(_BRACKET_STEPS))
+    deepest: int = max(itertools.accumulate(steps))
     return deepest
 
 

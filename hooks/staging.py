@@ -34,7 +34,7 @@ def chart_key(
         text = orjson.dumps([patient_id, validate_all, resources])
     except (TypeError, orjson.JSONEncodeError):  # not plain JSON data: compute every time
         return None
-    return hashlib.blake2b(text, digest_size=20).digest()
+    return hashlib.sha256(text).digest()
 
 
 def stage_patient(

@@ -42,7 +42,7 @@ def _digest(resource: Mapping[str, Any]) -> bytes | None:
         canonical = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError):  # not plain JSON data: validate every time
         return None
-    return hashlib.blake2b(canonical, digest_size=20).digest()
+    return hashlib.sha256(canonical).digest()
 
 
 def problem(resource: Mapping[str, Any]) -> str | None:

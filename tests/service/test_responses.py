@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import orjson
 import pytest
 
 from cds.assess import assess
+from hooks.app import _uuid4
 from hooks.cards import CardFactory
 from hooks.fhir.emit import staging_observations as emit
 from hooks.fhir.model import TumorReport
@@ -149,3 +151,13 @@ def test_response_memory_is_bounded() -> None:
     assert json.loads(template.render(lambda: "unused", datetime.now(UTC).isoformat())) == {
         "cards": []
     }
+
+
+def test_service_ids_are_canonical_random_uuids() -> None:
+    made = [_uuid4() for _ in range(2000)]
+    assert len(set(made)) == len(made)
+    for text in made[:200]:
+        parsed = uuid.UUID(text)
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+        assert str(parsed) == text
