@@ -104,6 +104,17 @@ async def test_the_effective_time_follows_the_clock(settings: Settings) -> None:
 
 
 @pytest.mark.anyio
+async def test_another_patient_is_never_served_this_charts_response(settings: Settings) -> None:
+    other = staged_request()
+    other["context"]["patientId"] = "someone-else"
+    async with app_client(settings=settings) as client:
+        mine = (await client.post(URL, json=staged_request())).json()
+        theirs = (await client.post(URL, json=other)).json()
+    assert mine["cards"]
+    assert theirs == {"cards": []}  # every resource belongs to another patient: none is read
+
+
+@pytest.mark.anyio
 async def test_a_changed_chart_is_answered_anew(settings: Settings) -> None:
     changed = copy.deepcopy(staged_request())
     async with app_client(settings=settings) as client:
