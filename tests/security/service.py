@@ -15,6 +15,7 @@ from hooks.auth.issuers import TrustedIssuer
 from hooks.auth.replay import SqliteReplayStore
 from hooks.settings import Settings
 from tests.security.tokens import PUBLIC_BASE
+from tests.service.conftest import hook_request as service_hook_request
 
 
 def auth_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -57,15 +58,4 @@ async def authenticated_service(
 
 def hook_request(patient: str = "p1", **overrides: Any) -> dict[str, Any]:
     """patient-view with every prefetch key answered (the patient, empty searchsets)."""
-    body: dict[str, Any] = {
-        "hook": "patient-view",
-        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
-        "context": {"userId": "Practitioner/example", "patientId": patient},
-        "prefetch": {
-            "patient": {"resourceType": "Patient", "id": patient},
-            "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": []},
-            "observations": {"resourceType": "Bundle", "type": "searchset", "entry": []},
-        },
-    }
-    body.update(overrides)
-    return body
+    return service_hook_request(patient, **overrides)
