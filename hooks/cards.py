@@ -189,19 +189,32 @@ class CardFactory:
             notes = self.notes_card(report)
             if notes is not None:
                 out.append(notes)
-        if reports and extraction.notes:
+        # Without a sarcoma the chart's notes are not ours to show (a breast cancer patient
+        # gets no sarcoma card), except resources about another patient: an integration fault
+        # the clinician and the EHR team must hear about rather than an empty answer.
+        if extraction.notes and (reports or extraction.other_patient):
             out.append(self.data_notes_card(extraction))
         return out
 
     def data_notes_card(self, extraction: Extraction) -> Card:
         """What extraction set aside (other patients' resources, entered-in-error, ...)."""
         lines = ["While reading the chart:", "", *[f"- {md(n)}" for n in extraction.notes]]
+        if extraction.other_patient:
+            lines += [
+                "",
+                "The EHR sent data about another patient with this chart. It was not used; "
+                "please report this to the team that runs the EHR integration.",
+            ]
         lines += ["", DISCLAIMER]
         return Card(
             uuid=self.new_uuid(),
-            summary="Sarcoma staging: notes on the data read from the chart",
+            summary=(
+                "Sarcoma staging: data about another patient was sent and ignored"
+                if extraction.other_patient
+                else "Sarcoma staging: notes on the data read from the chart"
+            ),
             detail="\n".join(lines),
-            indicator="info",
+            indicator="warning" if extraction.other_patient else "info",
             source=STAGE_SOURCE,
         )
 

@@ -22,6 +22,7 @@ class Chart:
     resources: dict[str, JSON] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # Bundle fullUrl -> "Type/id"
     notes: list[str] = field(default_factory=list)
+    other_patient: int = 0  # resources about another patient, ignored
 
 
 def flatten(items: Iterable[Mapping[str, Any]]) -> tuple[list[JSON], list[str]]:
@@ -79,6 +80,7 @@ def collect(patient_id: str, items: Iterable[Mapping[str, Any]], validate_all: b
                 data.notes.append(f"{ref} is not valid FHIR R4 and was skipped ({reason}).")
                 continue
         data.resources[ref] = resource
+    data.other_patient = len(other_patient)
     if other_patient:
         data.notes.insert(
             0,

@@ -104,4 +104,9 @@ def extract(
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
     context = Context(data, infos, primaries, others, secondaries, findings, owner)
     tumors = tuple(tumor(context, ref) for ref in primaries)
-    return Extraction(patient_id=patient_id, primaries=tumors, notes=tuple(data.notes))
+    return Extraction(
+        patient_id=patient_id,
+        primaries=tumors,
+        notes=tuple(data.notes),
+        other_patient=data.other_patient,
+    )

@@ -65,6 +65,7 @@ class Extraction:
     patient_id: str
     primaries: tuple[PrimaryTumor, ...] = ()
     notes: tuple[str, ...] = ()  # notes not tied to one tumor (ignored resources, ...)
+    other_patient: int = 0  # resources about another patient, ignored (an integration fault)
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,8 +176,9 @@ async def test_resources_of_other_patients_are_dropped_and_reported(
     async with make_client(pipeline=default_pipeline()) as client:
         body = (await client.post(SERVICE, json=request)).json()
     assert body["cards"][0]["summary"].startswith("AJCC 8 stage IIIA (cT2 N0 M0 G3)")
-    [data_notes] = [c for c in body["cards"] if "notes on the data" in c["summary"]]
+    [data_notes] = [c for c in body["cards"] if "another patient" in c["summary"]]
     assert "Observation/intruder" in data_notes["detail"]
+    assert data_notes["indicator"] == "warning"  # an integration fault to act on
     assert check_cards_response(body) == []
 
 

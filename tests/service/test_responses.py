@@ -110,8 +110,12 @@ async def test_another_patient_is_never_served_this_charts_response(settings: Se
     async with app_client(settings=settings) as client:
         mine = (await client.post(URL, json=staged_request())).json()
         theirs = (await client.post(URL, json=other)).json()
-    assert mine["cards"]
-    assert theirs == {"cards": []}  # every resource belongs to another patient: none is read
+    assert mine["cards"][0]["summary"].startswith("AJCC 8 stage")
+    # every resource belongs to another patient: none is read, and the answer says so
+    [warning] = theirs["cards"]
+    assert warning["indicator"] == "warning"
+    assert "another patient" in warning["summary"]
+    assert "AJCC 8 stage" not in json.dumps(theirs)
 
 
 @pytest.mark.anyio
