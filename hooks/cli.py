@@ -11,12 +11,21 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 COMMAND_MODULES: tuple[str, ...] = ("cds.cli", "hooks.service_cli", "hooks.fhir.cli")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line naming the problem (``prog: error: ...``), exit 2: scripts and
+    registrars read the message, and the usage text is one ``--help`` away."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="sarcoma-cds",
         description=(
             "Soft tissue sarcoma staging (AJCC 8th edition, FNCLCC grade) as clinical decision "
