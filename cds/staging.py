@@ -141,6 +141,22 @@ def t_category(site: SiteGroup | None, size_cm: Decimal | None, recorded: T | No
                     field="t-category",
                 )
             )
+            instead = (
+                "T is taken from the greatest dimension"
+                if size_cm is not None and group.opt_text("t_size_table") is not None
+                else "T is unknown"
+            )
+            trace.append(
+                TraceStep(
+                    table=T_CATEGORIES.id,
+                    row=f"no row for {group.key} {recorded}",
+                    source=T_CATEGORIES.source,
+                    explanation=(
+                        f"{recorded} as recorded is not a T category of AJCC 8 for "
+                        f"{group.text('name')} ({group.text('chapter')}): not used; {instead}"
+                    ),
+                )
+            )
         elif recorded is T.TX and size_cm is not None:
             problems.append(
                 Problem(
@@ -201,13 +217,15 @@ def t_category(site: SiteGroup | None, size_cm: Decimal | None, recorded: T | No
         return TResult(derived[0], Basis.DERIVED, (), tuple(problems), tuple(trace))
 
     missing = group.text("t_missing")
+    # A recorded T invalid for the site group was reported above: it is not "no recorded T".
+    category = "no valid recorded T category" if recorded is not None else "no recorded T category"
     trace.append(
         TraceStep(
             table=SITES.id,
             row=group.key,
             source=SITES.source,
             explanation=(
-                f"TX: no recorded T category and no tumor size at {group.text('name')} sites"
+                f"TX: {category} and no tumor size at {group.text('name')} sites"
                 if missing == "size"
                 else f"TX: at {group.text('name')} sites T comes only from a recorded category"
             ),

@@ -41,6 +41,7 @@ KNOWN_EXPECTATIONS = {
     "treatment_detail_contains",
     "reason_contains",
     "trace_contains",
+    "trace_absent",
     "trace_tables",
 }
 
@@ -119,6 +120,8 @@ def check(a: Assessment, expected: dict[str, Any]) -> None:
     explanations = " | ".join(s.explanation for s in a.trace)
     for words in expected.get("trace_contains", []):
         assert words in explanations, f"trace lacks {words!r}"
+    for words in expected.get("trace_absent", []):
+        assert words not in explanations, f"trace unexpectedly has {words!r}"
     tables = {s.table for s in a.trace}
     for table_id in expected.get("trace_tables", []):
         assert table_id in tables
