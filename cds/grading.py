@@ -2,10 +2,22 @@
 
 Grade = differentiation score (1-3, from the histology unless the pathologist gives it)
 + mitotic count score (1-3) + necrosis score (0-2); totals 2-3 are G1, 4-5 G2, 6-8 G3. Any
-unknown component gives GX with the list of what is missing. A recorded FNCLCC grade is
-authoritative; a complete computed grade that differs from it is reported. Grading is not valid
+unknown component gives GX with the list of what is missing. Grading is not valid
 after neoadjuvant therapy and not recommended on core biopsies (Coindre, Arch Pathol Lab Med
 2006;130:1448-1453): such grades are provisional.
+
+A recorded grade and the component scores:
+
+- a recorded G1, G2 or G3 is the pathologist's grade and is authoritative; a complete computed
+  grade that differs from it is reported as a warning;
+- a recorded GX means "grade cannot be assessed" (AJCC 8), not a finding the scores cannot
+  see, so it yields to a complete FNCLCC score: the computed grade is used (basis derived) with
+  a warning that the chart records GX although all three components are present. A grade of
+  another system (e.g. "high grade") is read as a recorded GX (AJCC 8; SEER treats such grades
+  as unknown), so a complete FNCLCC score replaces it too;
+- with any component unknown a recorded GX stays GX (basis recorded).
+
+This is the rule already applied to T: a recorded TX with a known size gives way to the size.
 """
 
 from __future__ import annotations
@@ -127,6 +139,18 @@ def _component(
     return score
 
 
+def _recorded_gx_words(missing: tuple[str, ...], not_graded: bool) -> str:
+    """Why a recorded GX stands: no complete FNCLCC score to replace it."""
+    if not_graded:
+        return "GX as recorded: this histology has no FNCLCC differentiation score"
+    if missing:
+        return (
+            "GX as recorded: the grade cannot be assessed and the FNCLCC score is incomplete "
+            f"(unknown: {', '.join(missing)})"
+        )
+    return "GX as recorded: the grade cannot be assessed"
+
+
 def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
     """The FNCLCC grade of one tumor, with its component scores, what is missing and why."""
     histology = read_histology(inputs.histology) if inputs.histology else None
@@ -167,14 +191,44 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
         )
 
     recorded = inputs.grade
-    if recorded is not None:
+    if recorded is Grade.GX and computed is not None:
+        grade, basis = computed, Basis.DERIVED
+        trace.append(
+            TraceStep(
+                table="fnclcc-grade",
+                row="GX",
+                source=TOTAL.source,
+                explanation=(
+                    f"GX as recorded means the grade cannot be assessed, but all three FNCLCC "
+                    f"components are present and give {computed} (total {scores.total}): "
+                    f"{computed} is used"
+                ),
+            )
+        )
+        problems.append(
+            Problem(
+                code="grade-recorded-gx-disagrees-with-scores",
+                message=(
+                    "The recorded grade is GX (cannot be assessed, or a grade of another system "
+                    "read as GX), but all three FNCLCC components are present and give "
+                    f"{computed} (total {scores.total}): {computed} is used."
+                ),
+                severity=Severity.WARNING,
+                field="grade",
+            )
+        )
+    elif recorded is not None:
         grade, basis = recorded, Basis.RECORDED
         trace.append(
             TraceStep(
                 table="fnclcc-grade",
                 row=str(recorded),
                 source=TOTAL.source,
-                explanation=f"{recorded} as recorded: a recorded FNCLCC grade is authoritative",
+                explanation=(
+                    f"{recorded} as recorded: a recorded FNCLCC grade is authoritative"
+                    if recorded is not Grade.GX
+                    else _recorded_gx_words(missing, not_graded is not None)
+                ),
             )
         )
         if computed is not None and computed != recorded:

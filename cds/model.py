@@ -87,7 +87,7 @@ class Status(StrEnum):
 class Basis(StrEnum):
     """Where a value came from, shown to the clinician next to it."""
 
-    RECORDED = "recorded"  # stated in the chart (authoritative for T, N, M and grade)
+    RECORDED = "recorded"  # stated in the chart (authoritative for T, N, M and G1-G3)
     DERIVED = "derived"  # computed by the rules from measurements
     ASSUMED = "assumed"  # an AJCC default (unknown N is N0, unknown M is M0)
     UNKNOWN = "unknown"  # could not be determined
@@ -105,7 +105,8 @@ class TumorInputs:
     Every field is optional: an unknown stays ``None`` and the result says what is missing.
     Recorded categories (``t``, ``n``, ``m``, ``grade``, ``stage``) are what the chart states;
     the core treats recorded T, N, M and grade as authoritative and reports any disagreement
-    with what it derives from measurements.
+    with what it derives from measurements. A recorded TX or GX ("cannot be assessed") is
+    not a finding: it gives way to a known size or to a complete FNCLCC score.
     """
 
     site: SiteGroup | None = None
