@@ -129,13 +129,14 @@ def assess(inputs: TumorInputs) -> Assessment:
                 code="invalid-histology",
                 message=(
                     f"Histology {inputs.histology!r} is not an ICD-O-3 code of the form "
-                    "NNNN/B: treated as unknown."
+                    "NNNN/B with behaviour /0, /1, /2, /3, /6 or /9: treated as unknown."
                 ),
                 severity=Severity.WARNING,
                 field="histology",
             )
         )
     if histology is not None:
+        problems.extend(histology.problems)
         trace.extend(histology.trace)
     scope = ajcc_scope(histology, inputs.site, inputs.topography)
     problems.extend(scope.problems)

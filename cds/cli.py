@@ -38,9 +38,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Grade (FNCLCC) and stage (AJCC 8th edition) one soft tissue sarcoma and list the "
             "NCI PDQ treatment options. --site is required. Unknown N and M are taken as N0 "
-            "and M0 (the AJCC rule) and reported as assumed. Recorded --grade and --t are "
-            "authoritative; disagreements with the scores or the size are reported. Exit "
-            "status 0 on success, 2 on bad input."
+            "and M0 (the AJCC rule) and reported as assumed. A recorded --grade G1-G3 and "
+            "--t are authoritative; disagreements with the scores or the size are reported. "
+            "A recorded GX or TX (cannot be assessed) gives way to complete FNCLCC scores or "
+            "to the size. Exit status 0 on success, 2 on bad input."
         ),
     )
     p.add_argument("--site", metavar="{" + ",".join(SITES) + "}", help="AJCC site group")
@@ -97,7 +98,10 @@ def _histology(raw: str | None) -> str | None:
     if raw is None:
         return None
     if not is_icdo3(raw.strip()):
-        raise BadInput(f"--histology must be an ICD-O-3 code NNNN/B such as 8890/3, not {raw!r}")
+        raise BadInput(
+            "--histology must be an ICD-O-3 code NNNN/B (behaviour /0, /1, /2, /3, /6 or /9) "
+            f"such as 8890/3, not {raw!r}"
+        )
     return raw.strip()
 
 

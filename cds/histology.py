@@ -1,9 +1,14 @@
 """ICD-O-3 histology: parsing, version drift, names and AJCC 8 scope.
 
-Sources: ICD-O-3.2 morphology codes and WHO Classification of Soft Tissue and Bone Tumours
-(2013, 2020) for names and code changes (``icdo3-version-map``,
-``icdo3-sarcoma-histologies``); AJCC Cancer Staging Manual 8th ed. ch. 40-45 as routed by the
-SEER EOD 2018 schemas for scope (``ajcc8-scope``).
+Sources: ICD-O-3 behaviour codes (``icdo3-behavior``); ICD-O-3.2 morphology codes and WHO
+Classification of Soft Tissue and Bone Tumours (2013, 2020) for names and code changes
+(``icdo3-version-map``, ``icdo3-sarcoma-histologies``); AJCC Cancer Staging Manual 8th ed.
+ch. 40-45 as routed by the SEER EOD 2018 schemas for scope (``ajcc8-scope``).
+
+Behaviour /6 (malignant, metastatic site) and /9 (malignant, uncertain whether primary or
+metastatic) are read as /3 (malignant, primary site) for name, scope and differentiation, with
+a warning: staging the primary tumor assumes a primary malignant tumor. A digit that is not an
+ICD-O-3 behaviour code (/4, /5, /7, /8) makes the code invalid.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from cds.tables import table
 
 ICDO3_PATTERN = re.compile(r"^(\d{4})/(\d)$")
 
+BEHAVIOR = table("icdo3-behavior")
 VERSION_MAP = table("icdo3-version-map")
 SARCOMAS = table("icdo3-sarcoma-histologies")
 SCOPE = table("ajcc8-scope")
@@ -32,6 +38,7 @@ class Histology:
     name: str | None  # None: not a soft tissue sarcoma we know
     family: str | None  # "adipocytic", "leiomyosarcoma", ...
     trace: tuple[TraceStep, ...] = ()
+    problems: tuple[Problem, ...] = ()  # e.g. behaviour /6 or /9 read as /3
 
     @property
     def is_sarcoma(self) -> bool:
@@ -58,24 +65,49 @@ class Scope:
 
 
 def is_icdo3(code: str) -> bool:
-    """True when ``code`` has the ICD-O-3 morphology/behaviour form ``NNNN/B``."""
-    return ICDO3_PATTERN.match(code) is not None
+    """True when ``code`` has the ICD-O-3 form ``NNNN/B`` with B an ICD-O-3 behaviour code."""
+    match = ICDO3_PATTERN.match(code.strip())
+    return match is not None and BEHAVIOR.first(behavior=match.group(2)) is not None
 
 
 def read_histology(code: str) -> Histology | None:
     """Parse, map old codes to current ones and name an ICD-O-3 morphology.
 
-    Returns None when ``code`` is not of the form ``NNNN/B``.
+    Returns None when ``code`` is not of the form ``NNNN/B`` with B an ICD-O-3 behaviour code.
     """
     code = code.strip()
-    if not is_icdo3(code):
+    match = ICDO3_PATTERN.match(code)
+    behavior_row = BEHAVIOR.first(behavior=match.group(2)) if match else None
+    if match is None or behavior_row is None:
         return None
     trace: list[TraceStep] = []
-    mapped = VERSION_MAP.first(histology=code)
+    problems: list[Problem] = []
     current = code
+    read_as = behavior_row.opt_text("read_as")
+    if read_as is not None:
+        current = f"{match.group(1)}/{read_as}"
+        primary = BEHAVIOR.first(behavior=read_as)
+        words = (
+            f"{code} read as {current}: ICD-O-3 behaviour {behavior_row.key} is "
+            f"{behavior_row.text('meaning')}"
+        )
+        if primary is not None:
+            words += f"; {primary.key} is {primary.text('meaning')}"
+        trace.append(BEHAVIOR.step(behavior_row, words))
+        problems.append(
+            Problem(
+                code="histology-behavior-read-as-primary",
+                message=f"Histology {code} is read as {current}: {behavior_row.text('note')}.",
+                severity=Severity.WARNING,
+                field="histology",
+            )
+        )
+    mapped = VERSION_MAP.first(histology=current)
     if mapped is not None:
-        current = mapped.text("to")
-        trace.append(VERSION_MAP.step(mapped, f"{code} read as {current}: {mapped.text('note')}"))
+        previous, current = current, mapped.text("to")
+        trace.append(
+            VERSION_MAP.step(mapped, f"{previous} read as {current}: {mapped.text('note')}")
+        )
     morphology, behavior = current.split("/")
     named = SARCOMAS.first(morphology=morphology, behavior=behavior)
     if named is not None:
@@ -88,6 +120,7 @@ def read_histology(code: str) -> Histology | None:
         name=named.text("name") if named else None,
         family=named.text("family") if named else None,
         trace=tuple(trace),
+        problems=tuple(problems),
     )
 
 

@@ -119,6 +119,7 @@ BAD_INPUT = {
     "mitoses fraction": (["--site", "trunk-extremity", "--mitoses", "2.5"], "--mitoses"),
     "histology format": (["--site", "trunk-extremity", "--histology", "8890"], "--histology"),
     "histology letters": (["--site", "trunk-extremity", "--histology", "LMS/3"], "--histology"),
+    "histology behaviour": (["--site", "trunk-extremity", "--histology", "8890/5"], "--histology"),
     "differentiation 4": (
         ["--site", "trunk-extremity", "--differentiation", "4"],
         "--differentiation",

@@ -84,6 +84,7 @@ KEYED_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
     },
     "fnclcc-not-graded": {"morphology": SARCOMA_MORPHOLOGIES},
     "icdo3-version-map": {"histology": [f"{m}/{b}" for m in SARCOMA_MORPHOLOGIES for b in "0123"]},
+    "icdo3-behavior": {"behavior": list("0123456789")},
     "icdo3-sarcoma-histologies": {"morphology": SARCOMA_MORPHOLOGIES, "behavior": list("0123")},
 }
 
@@ -255,3 +256,13 @@ def test_not_graded_histologies_have_no_differentiation_score() -> None:
     for row in table("fnclcc-not-graded").rows:
         assert row.key not in scored
     assert {r.key for r in table("fnclcc-not-graded").rows} == {"9581", "9044", "8804", "9120"}
+
+
+def test_behavior_codes_match_icdo3() -> None:
+    """Typed from ICD-O-3: behaviour /0, /1, /2, /3, /6, /9; /6 and /9 are read as /3."""
+    t = table("icdo3-behavior")
+    assert {r.key for r in t.rows} == {"/0", "/1", "/2", "/3", "/6", "/9"}
+    read_as = {r.key: r.opt_text("read_as") for r in t.rows if r.opt_text("read_as")}
+    assert read_as == {"/6": "3", "/9": "3"}
+    for row in t.rows:
+        assert (row.opt_text("read_as") is None) == (row.opt_text("note") is None), row.key
