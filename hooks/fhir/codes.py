@@ -230,6 +230,9 @@ _TOPOGRAPHY: Final[dict[str, SiteGroup]] = {
     k: SiteGroup(v) for k, v in _SITES["topography"].items()
 }
 AMBIGUOUS_TOPOGRAPHY: Final = frozenset(_SITES["ambiguous"]["codes"])
+#: SNOMED CT body structure -> words for a description, when the chart gives no text.
+SNOMED_SITE_NAMES: Final[dict[str, str]] = dict(_SITES["snomed_names"])
+SOFT_TISSUE_TOPOGRAPHY: Final[tuple[str, ...]] = tuple(_SITES["soft_tissue"]["prefixes"])
 _TOPOGRAPHY_RE: Final = re.compile(r"^C\d\d(?:\.?\d+)?$", re.IGNORECASE)
 
 

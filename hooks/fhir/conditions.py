@@ -3,9 +3,12 @@
 A Condition is a primary sarcoma when its histology (mCODE histology-morphology-behavior
 extension, or an ICD-O-3 morphology as its code) is a sarcoma-family morphology, or, with no
 histology, when its code is an ICD-10-CM soft tissue sarcoma code (C49.x, C48.0-C48.2, C48.8)
-or names a sarcoma. Secondary neoplasms (mCODE SecondaryCancerCondition) are recognised by
-profile, ICD-10-CM C77-C79, SNOMED CT 128462008 or its "Secondary malignant neoplasm of ..."
-descendants by name, or an ICD-O-3 behaviour /6.
+or names a sarcoma. A primary cancer Condition with a generic code (SNOMED CT 363346000, the
+mCODE primary cancer profile, an ICD-10-CM C code) and no histology of its own is undecided:
+extraction decides it from the ICD-O-3 histology Observations attached to it
+(``hooks.fhir.attach.decide_histology``). Secondary neoplasms (mCODE SecondaryCancerCondition)
+are recognised by profile, ICD-10-CM C77-C79, SNOMED CT 128462008 or its "Secondary malignant
+neoplasm of ..." descendants by name, or an ICD-O-3 behaviour /6.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from cds.histology import read_histology
 from hooks.fhir import codes
 from hooks.fhir.read import (
     JSON,
@@ -43,6 +47,11 @@ class ConditionInfo:
     nodal: bool = False  # a secondary in lymph nodes (ICD-10-CM C77.x)
     morphology_text: str | None = None  # the histology as the chart names it
     reason: str | None = None  # why another cancer is not staged here
+    # A cancer with no histology of its own: its histology Observations decide whether it is
+    # a sarcoma (hooks.fhir.attach.decide_histology).
+    undecided: bool = False
+    histology_source: str | None = None  # the Observation the histology was read from
+    notes: tuple[str, ...] = ()  # notes for the tumor card (where the histology came from)
 
 
 def _profiles(resource: JSON) -> list[str]:
@@ -116,21 +125,34 @@ def classify(resource: JSON) -> ConditionInfo:
         or any(c in codes.MALIGNANT_NEOPLASM_SCT for c in codings(code))
         or any(c[:1] == "C" and c[1:3].isdigit() and int(c[1:3]) <= 96 for c in icd10)
     )
-    return ConditionInfo(Kind.OTHER_CANCER if cancer else Kind.NONE)
+    if not cancer:
+        return ConditionInfo(Kind.NONE)
+    return ConditionInfo(Kind.OTHER_CANCER, undecided=True)
 
 
 @dataclass(frozen=True, slots=True)
 class SiteInfo:
     site: codes.Site | None
     text: str | None  # the body site as the chart names it
+    name: str | None = None  # its text, else the name of its SNOMED CT code (for descriptions)
+
+    @property
+    def soft_tissue(self) -> bool:
+        """An ICD-O-3 soft tissue topography (C47, C49, C48.0-C48.2, C48.8), where a cancer
+        with no histology may be a soft tissue sarcoma."""
+        topography = self.site.topography if self.site is not None else None
+        return topography is not None and topography.startswith(codes.SOFT_TISSUE_TOPOGRAPHY)
 
 
 def site(resource: JSON) -> SiteInfo:
     """Site group and topography: body site first (SNOMED CT or ICD-O-3), else ICD-10-CM."""
     shown: str | None = None
+    named: str | None = None
     for body_site in as_list(resource.get("bodySite")):
         shown = shown or concept_text(body_site)
         for system, code in codings(body_site):
+            if system == codes.SCT:
+                named = named or codes.SNOMED_SITE_NAMES.get(code)
             found = (
                 codes.site_of_snomed(code)
                 if system == codes.SCT
@@ -139,12 +161,12 @@ def site(resource: JSON) -> SiteInfo:
                 else None
             )
             if found is not None:
-                return SiteInfo(found, shown)
+                return SiteInfo(found, shown, shown or named)
     for code in _icd10(resource):
         found = codes.site_of_topography(code)
         if found is not None:
-            return SiteInfo(found, shown)
-    return SiteInfo(None, shown)
+            return SiteInfo(found, shown, shown or named)
+    return SiteInfo(None, shown, shown or named)
 
 
 # SNOMED CT fully specified names carry a semantic tag; charts often copy them as display.
@@ -182,17 +204,28 @@ def _names_histology(name: str, histology_text: str) -> bool:
     return named is not None and named != _SARCOMA_NOS
 
 
-def description(resource: JSON, site_text: str | None, histology_text: str | None = None) -> str:
+def description(
+    resource: JSON,
+    site_text: str | None,
+    histology_text: str | None = None,
+    morphology: str | None = None,
+) -> str:
     """What the chart calls the tumor, e.g. "Leiomyosarcoma of left thigh".
 
-    Built from ``Condition.code`` (text, else display), the histology as the chart names it
-    when the code does not name it, and the body site with its laterality unless the name
-    already says where: the site is never said twice and the histology never dropped.
+    Built from ``Condition.code`` (text, else display), the histology when the code does not
+    name it (as the chart names it, else the name of its ICD-O-3 ``morphology``), and the body
+    site with its laterality unless the name already says where: the site is never said twice
+    and the histology never dropped. A generic code ("Malignant neoplastic disease", "Cancer")
+    thus reads "Round cell liposarcoma of left thigh".
     """
     name = _clean(concept_text(resource.get("code")) or "")
     histology_name = _clean(histology_text).removesuffix(", NOS") if histology_text else ""
     if codes.parse_morphology(histology_name):  # a bare ICD-O-3 code is not a name
         histology_name = ""
+    if not histology_name and morphology:
+        known = read_histology(morphology)
+        if known is not None and known.name:
+            histology_name = known.name[:1].upper() + known.name[1:]
     if histology_name and not (name and _names_histology(name, histology_name)):
         # The code is generic ("Malignant neoplastic disease") or names another histology
         # ("Sarcoma of thigh" for a leiomyosarcoma): lead with the histology, keep the place.

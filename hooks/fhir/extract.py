@@ -8,7 +8,9 @@ the most recent by effective time is used and the others are reported; a resourc
 for its type is skipped with a note and never fails the request. Observations attach to a
 primary through ``focus`` (the Condition, or an mCODE Tumor BodyStructure naming it), the
 mCODE related-condition extension, ``derivedFrom``, ``hasMember``, a shared specimen, or by
-default when the patient has exactly one primary sarcoma; anything ambiguous is reported.
+default when the patient has exactly one primary sarcoma; anything ambiguous is reported. A
+cancer Condition with a generic code (SNOMED CT 363346000) and no histology of its own is read
+as a sarcoma when an ICD-O-3 histology Observation attached to it says so, the same way.
 
 Modules: ``chart`` (input, patient and status rules), ``conditions`` (which Conditions are
 primary sarcomas, secondaries or other cancers), ``read`` (one value per Observation),
@@ -25,9 +27,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hooks.fhir import codes, conditions, r4b
-from hooks.fhir.attach import attach
+from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import collect, flatten, subject_of
-from hooks.fhir.conditions import ConditionInfo, Kind
+from hooks.fhir.conditions import ConditionInfo, Kind, site_words
 from hooks.fhir.model import Extraction
 from hooks.fhir.read import Finding, Links, codings, links, observation_finding
 from hooks.fhir.tumor import Context, tumor
@@ -59,23 +61,7 @@ def extract(
             info = conditions.classify(resource)
             if info.kind is not Kind.NONE:
                 infos[ref] = info
-    primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
-    others = [ref for ref, info in infos.items() if info.kind is Kind.OTHER_CANCER]
-    for ref in others:
-        if infos[ref].reason:
-            data.notes.append(
-                f"{ref} is {infos[ref].reason}, not a soft tissue sarcoma, and was not staged."
-            )
-        elif infos[ref].morphology is None:
-            data.notes.append(
-                f"{ref} is a cancer without a recorded sarcoma histology or soft tissue site "
-                "and was not staged as a soft tissue sarcoma."
-            )
-        else:
-            data.notes.append(
-                f"{ref} (ICD-O-3 {infos[ref].morphology}) is not a soft tissue sarcoma and was "
-                "not staged."
-            )
+    mark = len(data.notes)  # notes on the cancers go before those on Observations
 
     findings: dict[str, Finding] = {}
     obs_links: dict[str, Links] = {}
@@ -92,15 +78,22 @@ def extract(
             )
         obs_links[ref] = links(resource, data.aliases)
 
-    owner = attach(
-        data,
-        usable,
-        primaries=primaries,
-        others=others,
-        infos=infos,
-        findings=findings,
-        obs_links=obs_links,
+    targets = condition_targets(data, usable, infos=infos, obs_links=obs_links)
+    infos |= decide_histology(
+        data, infos=infos, findings=findings, obs_links=obs_links, targets=targets
     )
+    primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
+    others = [ref for ref, info in infos.items() if info.kind is Kind.OTHER_CANCER]
+    unlinked = [
+        ref
+        for ref, f in findings.items()
+        if f.field == "histology" and f.value is not None and not targets.get(ref)
+    ]
+    data.notes[mark:mark] = [
+        _not_staged(ref, infos[ref], data.resources[ref], unlinked) for ref in others
+    ]
+
+    owner = attach(data, primaries=primaries, others=others, findings=findings, targets=targets)
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
     context = Context(data, infos, primaries, others, secondaries, findings, owner)
     tumors = tuple(tumor(context, ref) for ref in primaries)
@@ -110,3 +103,37 @@ def extract(
         notes=tuple(data.notes),
         other_patient=data.other_patient,
     )
+
+
+def _not_staged(
+    ref: str, info: ConditionInfo, resource: Mapping[str, Any], unlinked: list[str]
+) -> str:
+    """Why a cancer Condition was not staged as a soft tissue sarcoma."""
+    if info.reason:
+        return f"{ref} is {info.reason}, not a soft tissue sarcoma, and was not staged."
+    if info.morphology is not None:
+        source = f", from {info.histology_source}" if info.histology_source else ""
+        return (
+            f"{ref} (ICD-O-3 {info.morphology}{source}) is not a soft tissue sarcoma and was "
+            "not staged."
+        )
+    where = conditions.site(resource)
+    if where.soft_tissue and where.site is not None:
+        place = site_words(where.name) if where.name else where.site.topography
+        note = (
+            f"{ref} is a cancer at a soft tissue site ({place}) with no recorded histology and "
+            "was not staged: its histology is needed to know whether it is a soft tissue "
+            "sarcoma (the mCODE histology extension on the Condition, or an ICD-O-3 histology "
+            "Observation, LOINC 31206-6 or 59847-4, that names it)."
+        )
+    else:
+        note = (
+            f"{ref} is a cancer with no recorded histology and no soft tissue site and was not "
+            "staged as a soft tissue sarcoma."
+        )
+    if unlinked:
+        note += (
+            f" {', '.join(unlinked)} (histology) names no Condition and the patient has several "
+            "cancer Conditions, so it was not used for this one."
+        )
+    return note

@@ -7,7 +7,7 @@ exception. ``hooks.fhir.extract`` decides which findings feed which tumor.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -61,6 +61,20 @@ class Links:
     derived_from: tuple[str, ...] = ()
     members: tuple[str, ...] = ()
     specimens: tuple[str, ...] = field(default=())
+
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+def latest(candidates: Sequence[Finding]) -> Finding | None:
+    """The value used of several: final before preliminary, then the most recent (of equal
+    times, the one read last); None when no candidate has a value."""
+    usable = [f for f in candidates if f.value is not None]
+    if not usable:
+        return None
+    pool = [f for f in usable if f.final] or usable
+    order = {id(f): i for i, f in enumerate(usable)}
+    return max(pool, key=lambda f: (f.when or _OLDEST, order[id(f)]))
 
 
 # ---------------------------------------------------------------------------- basics

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cds.model import M, N, Stage, TumorInputs
@@ -16,9 +15,7 @@ from hooks.fhir.attach import FIELD_NAMES
 from hooks.fhir.chart import Chart
 from hooks.fhir.conditions import ConditionInfo
 from hooks.fhir.model import Classification, PrimaryTumor, Source
-from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, parse_when
-
-_OLDEST = datetime.min.replace(tzinfo=UTC)
+from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, latest, parse_when
 
 
 @dataclass(frozen=True)
@@ -37,7 +34,7 @@ class Context:
 def tumor(context: Context, ref: str) -> PrimaryTumor:
     resource = context.data.resources[ref]
     info = context.infos[ref]
-    notes: list[str] = []
+    notes: list[str] = list(info.notes)
     onset = conditions.onset(resource)
     verified = conditions.verification(resource)
     condition_final = verified in (None, "confirmed")
@@ -117,7 +114,10 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     return PrimaryTumor(
         condition=ref,
         description=conditions.description(
-            resource, where.text, sources["histology"].text if "histology" in sources else None
+            resource,
+            where.name,
+            sources["histology"].text if "histology" in sources else None,
+            values.get("histology"),
         ),
         inputs=inputs,
         classification=classification,
@@ -140,11 +140,9 @@ def _choose(
         if f.value is None
     ]
     usable = [f for f in candidates if f.value is not None]
-    if not usable:
+    chosen = latest(usable)
+    if chosen is None:
         return None, [], notes
-    pool = [f for f in usable if f.final] or usable
-    order = {id(f): i for i, f in enumerate(usable)}
-    chosen = max(pool, key=lambda f: (f.when or _OLDEST, order[id(f)]))
     notes.extend(f"{what}: {p}" for p in chosen.problems)
     rest = [f for f in usable if f is not chosen]
     for other in rest:

@@ -164,3 +164,76 @@ def test_extracted_description_keeps_histology_from_the_extension() -> None:
     }
     (tumor,) = extract("p1", [resource]).primaries
     assert tumor.description == "Leiomyosarcoma of left thigh"
+
+
+# A generic code (SNOMED CT 363346000 or "malignant neoplasm" / "cancer" / "neoplasm" wordings)
+# leads with the histology name and the body site, even when the histology is only a code.
+ICDO3_ONLY = {"coding": [{"system": codes.ICDO3, "code": "8890/3"}]}
+GENERIC_CODES = [
+    {"coding": [{"system": SCT, "code": "363346000", "display": "Malignant neoplastic disease"}]},
+    {
+        "coding": [{"system": SCT, "code": "363346000", "display": "Malignant neoplastic disease"}],
+        "text": "Cancer",
+    },
+    {"text": "Malignant neoplasm"},
+    {"text": "Neoplasm"},
+]
+
+
+@pytest.mark.parametrize("code", GENERIC_CODES)
+@pytest.mark.parametrize(
+    ("body_site", "left", "expected"),
+    [
+        ({"coding": [THIGH]}, True, "Leiomyosarcoma of left thigh"),
+        ({"coding": [{"system": SCT, "code": "68367000"}]}, False, "Leiomyosarcoma of thigh"),
+        (None, False, "Leiomyosarcoma"),
+    ],
+)
+def test_generic_code_leads_with_histology_from_extension_code(
+    code: dict[str, Any], body_site: dict[str, Any] | None, left: bool, expected: str
+) -> None:
+    resource = condition(code, body_site, left) | {
+        "subject": {"reference": "Patient/p1"},
+        "extension": [{"url": codes.HISTOLOGY_EXTENSION, "valueCodeableConcept": ICDO3_ONLY}],
+    }
+    (tumor,) = extract("p1", [resource]).primaries
+    assert tumor.description == expected
+
+
+def test_generic_code_leads_with_histology_from_observation() -> None:
+    resource = condition(GENERIC_CODES[0], {"coding": [THIGH]}, True) | {
+        "subject": {"reference": "Patient/p1"}
+    }
+    histology = {
+        "resourceType": "Observation",
+        "id": "h",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "31206-6"}]},
+        "subject": {"reference": "Patient/p1"},
+        "focus": [{"reference": "Condition/c1"}],
+        "valueCodeableConcept": {"coding": [{"system": codes.ICDO3, "code": "8853/3"}]},
+    }
+    (tumor,) = extract("p1", [resource, histology]).primaries
+    assert tumor.description == "Round cell liposarcoma of left thigh"
+
+
+def test_two_generic_primaries_read_differently() -> None:
+    def primary(cid: str, morphology: str) -> dict[str, Any]:
+        return condition(GENERIC_CODES[0], {"coding": [THIGH]}) | {
+            "id": cid,
+            "subject": {"reference": "Patient/p1"},
+            "extension": [
+                {
+                    "url": codes.HISTOLOGY_EXTENSION,
+                    "valueCodeableConcept": {
+                        "coding": [{"system": codes.ICDO3, "code": morphology}]
+                    },
+                }
+            ],
+        }
+
+    found = extract("p1", [primary("a", "8890/3"), primary("b", "8852/3")]).primaries
+    assert sorted(t.description for t in found) == [
+        "Leiomyosarcoma of thigh",
+        "Myxoid liposarcoma of thigh",
+    ]
