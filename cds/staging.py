@@ -130,21 +130,21 @@ def t_category(site: SiteGroup | None, size_cm: Decimal | None, recorded: T | No
     if recorded is not None:
         valid = T_CATEGORIES.first(site=site.value, t=recorded.value)
         if valid is None:
+            instead = (
+                "T is taken from the greatest dimension"
+                if size_cm is not None and group.opt_text("t_size_table") is not None
+                else "T is unknown"
+            )
             problems.append(
                 Problem(
                     code="t-invalid-for-site",
                     message=(
                         f"Recorded {recorded} is not a T category of AJCC 8 for "
-                        f"{group.text('name')} ({group.text('chapter')}): treated as unknown."
+                        f"{group.text('name')} ({group.text('chapter')}): not used; {instead}."
                     ),
                     severity=Severity.WARNING,
                     field="t-category",
                 )
-            )
-            instead = (
-                "T is taken from the greatest dimension"
-                if size_cm is not None and group.opt_text("t_size_table") is not None
-                else "T is unknown"
             )
             trace.append(
                 TraceStep(

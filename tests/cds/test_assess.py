@@ -95,3 +95,18 @@ def test_report_text_and_json_for_not_applicable() -> None:
     text = assessment_text(a)
     assert "Stage: none (status: not-applicable)" in text
     assert "Reason: Gastrointestinal stromal tumor" in text
+
+
+def test_invalid_recorded_t_message_says_what_decided_instead() -> None:
+    """The t-invalid-for-site warning agrees with the trace: size decides T when known."""
+
+    def message(inputs: TumorInputs) -> str:
+        (found,) = [p.message for p in assess(inputs).problems if p.code == "t-invalid-for-site"]
+        return found
+
+    with_size = message(TumorInputs(site=SiteGroup.TRUNK_EXTREMITY, t=T.T2a, size_cm=Decimal(7)))
+    assert "Recorded T2a is not a T category" in with_size
+    assert "T is taken from the greatest dimension" in with_size
+    assert "treated as unknown" not in with_size
+    without = message(TumorInputs(site=SiteGroup.HEAD_NECK, t=T.T4c))
+    assert "T is unknown" in without
