@@ -190,9 +190,12 @@ class CardFactory:
             if notes is not None:
                 out.append(notes)
         # Without a sarcoma the chart's notes are not ours to show (a breast cancer patient
-        # gets no sarcoma card), except resources about another patient: an integration fault
-        # the clinician and the EHR team must hear about rather than an empty answer.
-        if extraction.notes and (reports or extraction.other_patient):
+        # gets no sarcoma card), except resources about another patient (an integration fault
+        # the clinician and the EHR team must hear about rather than an empty answer) and a
+        # cancer at a soft tissue site whose histology is missing (it may be a sarcoma).
+        if extraction.notes and (
+            reports or extraction.other_patient or extraction.histology_needed
+        ):
             out.append(self.data_notes_card(extraction))
         return out
 
@@ -211,6 +214,8 @@ class CardFactory:
             summary=(
                 "Sarcoma staging: data about another patient was sent and ignored"
                 if extraction.other_patient
+                else "Sarcoma staging: record the histology of a cancer at a soft tissue site"
+                if extraction.histology_needed and not extraction.primaries
                 else "Sarcoma staging: notes on the data read from the chart"
             ),
             detail="\n".join(lines),

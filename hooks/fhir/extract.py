@@ -92,6 +92,9 @@ def extract(
     data.notes[mark:mark] = [
         _not_staged(ref, infos[ref], data.resources[ref], unlinked) for ref in others
     ]
+    histology_needed = tuple(
+        ref for ref in others if _histology_needed(infos[ref], data.resources[ref])
+    )
 
     owner = attach(data, primaries=primaries, others=others, findings=findings, targets=targets)
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
@@ -102,6 +105,17 @@ def extract(
         primaries=tumors,
         notes=tuple(data.notes),
         other_patient=data.other_patient,
+        histology_needed=histology_needed,
+    )
+
+
+def _histology_needed(info: ConditionInfo, resource: Mapping[str, Any]) -> bool:
+    """A cancer at a soft tissue site with no histology anywhere: it may be a sarcoma."""
+    return (
+        not info.reason
+        and info.morphology is None
+        and conditions.site(resource).soft_tissue
+        and conditions.site(resource).site is not None
     )
 
 
@@ -118,7 +132,7 @@ def _not_staged(
             "not staged."
         )
     where = conditions.site(resource)
-    if where.soft_tissue and where.site is not None:
+    if _histology_needed(info, resource) and where.site is not None:
         place = site_words(where.name) if where.name else where.site.topography
         note = (
             f"{ref} is a cancer at a soft tissue site ({place}) with no recorded histology and "

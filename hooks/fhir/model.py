@@ -66,6 +66,8 @@ class Extraction:
     primaries: tuple[PrimaryTumor, ...] = ()
     notes: tuple[str, ...] = ()  # notes not tied to one tumor (ignored resources, ...)
     other_patient: int = 0  # resources about another patient, ignored (an integration fault)
+    # Cancer Conditions at a soft tissue site with no histology: possibly a sarcoma, not staged
+    histology_needed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
