@@ -43,6 +43,7 @@ from cds.staging import (
 from cds.treatment import treatment_options
 
 NOT_STAGED_SCOPES = frozenset({"unusual", "not-sts", "not-sarcoma"})
+OUTSIDE_STS_SCOPES = frozenset({"not-sts", "not-sarcoma"})  # not even ch. 45
 
 SITE_UNKNOWN_REASON = (
     "The site group is unknown. AJCC 8 stage groups exist only for the trunk and extremities "
@@ -229,4 +230,5 @@ def assess(inputs: TumorInputs) -> Assessment:
         problems=tuple(problems),
         trace=tuple(trace),
         treatment=plan.options,
+        ajcc_sts=scope.scope not in OUTSIDE_STS_SCOPES,
     )

@@ -211,3 +211,9 @@ class Assessment:
     problems: tuple[Problem, ...] = ()
     trace: tuple[TraceStep, ...] = ()
     treatment: tuple[TreatmentOption, ...] = field(default=())
+    # False when the AJCC 8 soft tissue sarcoma chapters do not cover the tumor at all (another
+    # chapter such as GIST ch. 43 or uterine sarcoma ch. 54, Kaposi sarcoma, or a tumor that is
+    # not malignant): then no AJCC soft tissue sarcoma T, N, M or FNCLCC grade is to be recorded.
+    # True for the ch. 45 unusual histologies and sites without a stage group, whose T, N, M
+    # and grade are still AJCC 8 soft tissue sarcoma categories.
+    ajcc_sts: bool = True

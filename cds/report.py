@@ -67,6 +67,7 @@ def assessment_json(a: Assessment) -> dict[str, JsonValue]:
             "total": scores.total,
         },
         "reason": a.reason,
+        "ajcc_sts": a.ajcc_sts,
         "problems": [_problem(p) for p in a.problems],
         "trace": [_step(s) for s in a.trace],
         "source": DISCLAIMER,

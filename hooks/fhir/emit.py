@@ -131,8 +131,15 @@ def staging_observations(
     effective: str,
     new_id: Callable[[], str],
 ) -> list[dict[str, Any]]:
-    """The Observations recording one tumor's T, N, M, stage group, grade and FNCLCC scores."""
+    """The Observations recording one tumor's T, N, M, stage group, grade and FNCLCC scores.
+
+    None for a tumor the AJCC 8 soft tissue sarcoma chapters do not cover (GIST, uterine
+    sarcoma, Kaposi sarcoma, non-malignant tumors): recording AJCC soft tissue sarcoma
+    categories or an FNCLCC grade for it would put the wrong staging system in the chart.
+    """
     tumor, assessment = report.tumor, report.assessment
+    if not assessment.ajcc_sts:
+        return []
     status = "preliminary" if tumor.preliminary else "final"
     caveat = (
         ["Rests on preliminary data: confirm before relying on it."] if tumor.preliminary else []

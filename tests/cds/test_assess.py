@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from cds.assess import assess
 from cds.model import Grade, M, N, SiteGroup, Status, T, TumorInputs
 from cds.report import assessment_json, assessment_text
@@ -110,3 +112,27 @@ def test_invalid_recorded_t_message_says_what_decided_instead() -> None:
     assert "treated as unknown" not in with_size
     without = message(TumorInputs(site=SiteGroup.HEAD_NECK, t=T.T4c))
     assert "T is unknown" in without
+
+
+@pytest.mark.parametrize(
+    ("histology", "site", "topography", "covered"),
+    [
+        # CLINICAL.md section 1: "Not AJCC-STS at all: GIST (ch. 43), Kaposi sarcoma, uterine
+        # sarcomas (ch. 54), non-malignant behaviour codes (/0, /1)"
+        ("8936/3", SiteGroup.VISCERAL, None, False),
+        ("9140/3", SiteGroup.TRUNK_EXTREMITY, None, False),
+        ("8890/3", SiteGroup.VISCERAL, "C54.1", False),
+        ("8821/1", SiteGroup.TRUNK_EXTREMITY, None, False),
+        # ch. 45 unusual histologies and sites without a stage group are still AJCC 8 STS
+        ("9581/3", SiteGroup.TRUNK_EXTREMITY, None, True),
+        ("8890/3", SiteGroup.HEAD_NECK, None, True),
+        ("8890/3", SiteGroup.TRUNK_EXTREMITY, None, True),
+    ],
+)
+def test_whether_the_sts_chapters_cover_the_tumor(
+    histology: str, site: SiteGroup, topography: str | None, covered: bool
+) -> None:
+    inputs = TumorInputs(
+        site=site, histology=histology, topography=topography, size_cm=Decimal("6")
+    )
+    assert assess(inputs).ajcc_sts is covered

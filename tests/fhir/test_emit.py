@@ -3,13 +3,16 @@ references, FHIR R4B validity and conformance to our profiles (fhircraft, offlin
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from cds.assess import assess
+from cds.model import Grade, SiteGroup, TumorInputs
 from hooks.fhir import r4b
 from hooks.fhir.emit import as_transaction_bundle, staging_observations
-from hooks.fhir.model import TumorReport
+from hooks.fhir.model import PrimaryTumor, TumorReport
 from hooks.staging import stage_patient
 from tests.fhir.conftest import ProfileValidator, counter_ids, load
 
@@ -24,8 +27,7 @@ CASES = [
     ("pat-messy", ["messy-forearm.json"]),
     ("pat-two", ["two-primaries.json"]),
     ("pat-trunk", ["ambiguous-site-nodal.json"]),
-    ("pat-uterus", ["uterine-leiomyosarcoma-condition.json", "uterine-leiomyosarcoma-size.json"]),
-]
+]  # the uterine fixtures emit nothing (test_nothing_is_recorded_for_a_tumor_outside_the_sts...)
 
 
 def reports(patient: str, files: list[str]) -> list[TumorReport]:
@@ -123,14 +125,26 @@ def test_preliminary_inputs_make_preliminary_observations() -> None:
 
 
 def test_no_stage_group_when_none_applies() -> None:
-    (observations,) = emitted(
-        "pat-uterus",
-        ["uterine-leiomyosarcoma-condition.json", "uterine-leiomyosarcoma-size.json"],
+    # Head and neck: AJCC 8 ch. 40 gives T, N, M and grade but no stage group (CLINICAL.md 1).
+    inputs = TumorInputs(site=SiteGroup.HEAD_NECK, size_cm=Decimal("3"), grade=Grade.G3)
+    tumor = PrimaryTumor(condition="Condition/hn", description="Sarcoma of neck", inputs=inputs)
+    observations = staging_observations(
+        "pat-hn", TumorReport(tumor, assess(inputs)), effective=EFFECTIVE, new_id=counter_ids()
     )
     codes_emitted = {o["code"]["coding"][0]["code"] for o in observations}
     assert "399537006" not in codes_emitted
     assert "399588009" not in codes_emitted
-    assert "C18000" in codes_emitted
+    assert {"399504009", "399534004", "399387003", "C18000"} <= codes_emitted  # cT cN cM grade
+    assert value_code(by_code(observations, "399504009")) == "1228929004"  # cT2: > 2, <= 4 cm
+
+
+def test_nothing_is_recorded_for_a_tumor_outside_the_sts_chapters() -> None:
+    # Uterine sarcoma: AJCC 8 ch. 54, not the soft tissue sarcoma chapters (CLINICAL.md 1), so
+    # no AJCC STS category and no FNCLCC grade is written to the chart.
+    assert emitted(
+        "pat-uterus",
+        ["uterine-leiomyosarcoma-condition.json", "uterine-leiomyosarcoma-size.json"],
+    ) == [[]]
 
 
 @pytest.mark.parametrize(("patient", "files"), CASES)
