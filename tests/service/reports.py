@@ -9,7 +9,7 @@ groups with G1, so T2 N0 M0 GX -> IB (IIIA with G2/G3).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -115,22 +115,14 @@ def lms_thigh_gx(patient: str = "lms-gx") -> TumorReport:
         scores=FnclccScores(differentiation=2, mitotic=None, necrosis=None),
         missing=("mitotic-count", "necrosis"),
     )
-    a = base.assessment
-    assessment = Assessment(
-        status=Status.STAGED,
-        site=a.site,
-        t=a.t,
-        t_basis=a.t_basis,
-        n=a.n,
-        n_basis=a.n_basis,
-        m=a.m,
-        m_basis=a.m_basis,
+    assessment = replace(
+        base.assessment,
         grade=grade,
         stage=Stage.IB,
         alternatives=(Stage.IB, Stage.IIIA),
         missing=("mitotic-count", "necrosis"),
-        histology_name="Leiomyosarcoma",
-        trace=a.trace[:1],
+        trace=base.assessment.trace[:1],
+        treatment=(),
     )
     tumor = PrimaryTumor(
         condition=base.tumor.condition,
