@@ -1,0 +1,78 @@
+"""The Dockerfile, read as instructions (no Docker engine runs on the development machines):
+slim base, dependencies before source, non-root user, a health check the app answers, and
+uvicorn serving hooks.app:app."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hooks.app import create_app
+from hooks.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    out = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            out.append((keyword.upper(), rest.strip()))
+    return out
+
+
+def test_slim_base_dependencies_first_then_source_as_a_non_root_user() -> None:
+    steps = instructions()
+    keywords = [k for k, _ in steps]
+    assert steps[0][0] == "FROM"
+    assert re.match(r"python:3\.1[1-9][\w.-]*-slim", steps[0][1])
+    copies = [rest for k, rest in steps if k == "COPY"]
+    assert copies[0].startswith("pyproject.toml")
+    assert any(c.startswith("hooks/") for c in copies[1:])
+    user = next(rest for k, rest in steps if k == "USER")
+    assert user.split(":")[0] not in {"0", "root"}
+    assert keywords.index("USER") > max(i for i, k in enumerate(keywords) if k == "RUN")
+
+
+def test_the_dependency_layer_installs_the_runtime_dependencies(tmp_path: Path) -> None:
+    run = next(rest for k, rest in instructions() if k == "RUN" and "tomllib" in rest)
+    script = re.search(r'python -c "(.*?)" >', run)
+    assert script is not None
+    (tmp_path / "pyproject.toml").write_bytes((ROOT / "pyproject.toml").read_bytes())
+    listed = subprocess.run(
+        [sys.executable, "-c", script.group(1).replace('\\"', '"')],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        expected = tomllib.load(handle)["project"]["dependencies"]
+    assert listed == expected
+
+
+@pytest.mark.anyio
+async def test_the_health_check_and_the_command_match_the_app(tmp_path: Path) -> None:
+    steps = dict(instructions())
+    assert "/healthz" in steps["HEALTHCHECK"]
+    assert "uvicorn" in steps["CMD"]
+    assert "hooks.app:app" in steps["CMD"]
+    app = create_app(Settings(auth=False, db=tmp_path / "feedback.sqlite3"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            assert (await client.get("/healthz")).status_code == 200
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
