@@ -147,6 +147,7 @@ def treatment_options(
             region=region.text("region"),
             grade=grade.value,
             morphology=morphology,
+            n=n.value,
         )
     )
     return TreatmentPlan(tuple(options), tuple(trace))

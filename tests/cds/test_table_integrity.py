@@ -103,6 +103,7 @@ OPTION_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
         "region": ["limb", "trunk", "unspecified"],
         "grade": [g.value for g in Grade],
         "morphology": [*SARCOMA_MORPHOLOGIES, None],
+        "n": ["N0", "N1"],
     },
 }
 
