@@ -24,10 +24,10 @@ from pydantic import ValidationError
 
 from cds.assess import assess
 from cds.model import SiteGroup, TumorInputs
+from hooks.auth import AuthenticationError as JwtAuthenticationError
 from hooks.auth.redact import install_log_redaction
 from hooks.cards import CardFactory
 from hooks.errors import (
-    AuthenticationError,
     BadRequest,
     InternalErrorMiddleware,
     OutcomeCORSMiddleware,
@@ -99,16 +99,6 @@ def _uuid4() -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _auth_error_types() -> tuple[type[Exception], ...]:
-    types: list[type[Exception]] = [AuthenticationError]
-    try:
-        from hooks.auth import AuthenticationError as JwtAuthenticationError  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - hooks.auth ships with the service
-        return tuple(types)
-    types.append(JwtAuthenticationError)
-    return tuple(types)
 
 
 async def _authenticated(request: Request) -> Any:
@@ -188,8 +178,7 @@ def create_app(
     app.state.settings = cfg
     app.state.authenticator = authenticator
     install_exception_handlers(app)
-    for error_type in _auth_error_types()[1:]:
-        app.add_exception_handler(error_type, _bare_401)
+    app.add_exception_handler(JwtAuthenticationError, _bare_401)
     _install_fhir_server_refusal(app)
 
     _install_middleware(app, cfg)
