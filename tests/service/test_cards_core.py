@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from cds.assess import assess
 from cds.model import Grade, M, N, SiteGroup, Stage, T, TumorInputs
-from hooks.cards import CardFactory, md
+from cds.tables import table
+from hooks.cards import GRADE_UNKNOWN_EXTENT, CardFactory, md
 from hooks.fhir.model import Classification, Extraction, PrimaryTumor, Source, TumorReport
 from hooks.services import default_pipeline
 from hooks.wire import CardsResponse
@@ -224,3 +225,10 @@ def test_any_tumor_gives_conformant_cards(
     cards = factory().cards(Extraction("p"), [r, r])
     body = CardsResponse(cards=cards).wire()
     assert check_cards_response(body) == []
+
+
+def test_the_grade_unknown_extent_the_cards_name_is_a_row_of_the_extent_table() -> None:
+    # hooks.cards words the treatment card for unknown grade by this row of the clinical table;
+    # renaming the row must fail here rather than silently lose the wording.
+    row = table("pdq-treatment-extent").row(GRADE_UNKNOWN_EXTENT)
+    assert row.condition("grade") == ("GX",)
