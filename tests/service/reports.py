@@ -145,22 +145,12 @@ def discrepancy(patient: str = "lms-discrepant") -> TumorReport:
         severity=Severity.WARNING,
         field="t",
     )
-    a = base.assessment
-    assessment = Assessment(
-        status=a.status,
-        site=a.site,
+    assessment = replace(
+        base.assessment,
         t=T.T3,
         t_basis=Basis.RECORDED,
-        n=a.n,
-        n_basis=a.n_basis,
-        m=a.m,
-        m_basis=a.m_basis,
-        grade=a.grade,
         stage=Stage.IIIB,
         problems=(problem,),
-        histology_name=a.histology_name,
-        trace=a.trace,
-        treatment=a.treatment,
     )
     sources = dict(base.tumor.sources)
     sources["t"] = Source(f"Observation/{patient}-pt", "2024-03-06", "final", "pT3")
