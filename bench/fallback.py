@@ -20,7 +20,7 @@ import httpx
 import orjson
 
 from bench import request
-from hooks.prefetch import PREFETCH_TEMPLATES, render
+from hooks.services.prefetch import PREFETCH_TEMPLATES, render
 from tests.service.fhir_server import free_port, running_fhir_server
 
 CALLS = 200

@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
 
 
 def _settings() -> Any:
-    from hooks.settings import Settings, SettingsError  # noqa: PLC0415
+    from hooks.web.settings import Settings, SettingsError  # noqa: PLC0415
 
     try:
         return Settings.from_env()
@@ -54,7 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print(f"sarcoma-cds: --port {args.port} is not a TCP port", file=sys.stderr)
         return EXIT_CONFIG
-    from hooks.settings import AUTH_OFF_WARNING  # noqa: PLC0415
+    from hooks.web.settings import AUTH_OFF_WARNING  # noqa: PLC0415
 
     if settings.auth:
         try:
@@ -97,7 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import orjson  # noqa: PLC0415
 
-    from hooks.feedback import SqliteFeedbackStore  # noqa: PLC0415
+    from hooks.store.feedback import SqliteFeedbackStore  # noqa: PLC0415
 
     path = args.db
     if path is None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hooks.app import create_app
-from hooks.settings import Settings
+from hooks.web.app import create_app
+from hooks.web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

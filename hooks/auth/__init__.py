@@ -20,7 +20,7 @@ from starlette.requests import Request
 
 from hooks.auth.issuers import IssuerConfigError, TrustedIssuer, load_trusted_issuers, normalize_url
 from hooks.auth.jwt import AuthenticationError, JwksFetcher, TokenValidator
-from hooks.auth.replay import ReplayStore, SqliteReplayStore
+from hooks.store.replay import ReplayStore, SqliteReplayStore
 
 __all__ = [
     "ANONYMOUS",
@@ -126,7 +126,7 @@ class AuthConfig:
     def from_settings(
         cls, settings: ServiceSettings, environ: Mapping[str, str] | None = None
     ) -> AuthConfig:
-        """The service's ``hooks.settings.Settings`` plus the variables only auth reads
+        """The service's ``hooks.web.settings.Settings`` plus the variables only auth reads
         (trusted issuers, leeway, maximum lifetime) from the environment."""
         env = os.environ if environ is None else environ
         return cls._build(
@@ -180,7 +180,7 @@ class AuthConfig:
 
 
 class ServiceSettings(Protocol):
-    """What ``AuthConfig.from_settings`` reads from ``hooks.settings.Settings``."""
+    """What ``AuthConfig.from_settings`` reads from ``hooks.web.settings.Settings``."""
 
     @property
     def auth(self) -> bool: ...

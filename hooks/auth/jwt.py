@@ -23,7 +23,7 @@ import jwt
 
 from hooks.auth.issuers import ACCEPTED_ALGORITHMS, TrustedIssuer, normalize_url
 from hooks.auth.keys import PublicKey, parse_jwks
-from hooks.auth.replay import ReplayStore
+from hooks.store.replay import ReplayStore
 
 logger = logging.getLogger("hooks.auth")
 

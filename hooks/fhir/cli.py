@@ -103,7 +103,7 @@ def infer_patient(resources: Sequence[Mapping[str, Any]]) -> str:
 def _stage_fhir(args: argparse.Namespace) -> int:
     from cds.report import assessment_json, assessment_text  # noqa: PLC0415
     from hooks.fhir.extract import flatten  # noqa: PLC0415
-    from hooks.staging import stage_patient  # noqa: PLC0415
+    from hooks.services.staging import stage_patient  # noqa: PLC0415
 
     try:
         documents = [load(path) for path in args.files]

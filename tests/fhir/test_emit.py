@@ -13,7 +13,7 @@ from cds.model import Grade, SiteGroup, TumorInputs
 from hooks.fhir import r4b
 from hooks.fhir.emit import as_transaction_bundle, staging_observations
 from hooks.fhir.model import PrimaryTumor, TumorReport
-from hooks.staging import stage_patient
+from hooks.services.staging import stage_patient
 from tests.fhir.conftest import ProfileValidator, counter_ids, load
 
 SCT = "http://snomed.info/sct"

@@ -17,7 +17,7 @@ import pytest
 
 from cds.model import Grade, SiteGroup, Stage, T
 from hooks.fhir.extract import extract
-from hooks.staging import stage_patient
+from hooks.services.staging import stage_patient
 
 SCT = "http://snomed.info/sct"
 LNC = "http://loinc.org"

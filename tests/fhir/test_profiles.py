@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from hooks.cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM
+from hooks.cards.factory import OVERRIDE_REASONS, OVERRIDE_SYSTEM
 from hooks.fhir import codes, r4b
 from hooks.fhir.emit import SCORE_CODES, as_transaction_bundle, staging_observations
-from hooks.staging import stage_patient
+from hooks.services.staging import stage_patient
 from tests.fhir.conftest import PROFILES, ProfileValidator, counter_ids, load
 
 EXAMPLES = PROFILES / "examples"

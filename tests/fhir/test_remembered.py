@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hooks import staging
 from hooks.fhir import r4b
+from hooks.services import staging
 from tests.fhir.conftest import FIXTURES, load
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hooks.fhir.extract import extract
-from hooks.staging import stage_patient
+from hooks.services.staging import stage_patient
 from tests.fhir.conftest import load
 
 WRONG: tuple[Any, ...] = (None, 7, "x", [{"a": 1}], {})

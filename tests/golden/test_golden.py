@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 import pytest
 
-from hooks.services import default_pipeline
-from hooks.settings import Settings
+from hooks.services.registry import default_pipeline
+from hooks.web.settings import Settings
 from tests.service.harness import app_client, sequential_uuid_factory, without_narrative
 from tests.service.invariants import check_cards_response
 

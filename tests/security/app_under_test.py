@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from hooks.auth import AuthenticationError, Authenticator, FhirServerNotAllowed
-from hooks.limits import BodyLimitMiddleware, Limits
+from hooks.web.limits import BodyLimitMiddleware, Limits
 
 
 def build_app(authenticator: Authenticator, limits: Limits | None = None) -> FastAPI:

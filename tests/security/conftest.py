@@ -16,7 +16,7 @@ import pytest
 
 from hooks.auth import AuthConfig, Authenticator
 from hooks.auth.issuers import TrustedIssuer, parse_trusted_issuers
-from hooks.auth.replay import SqliteReplayStore
+from hooks.store.replay import SqliteReplayStore
 from tests.security.app_under_test import build_app
 from tests.security.tokens import EPIC_ISS, PUBLIC_BASE, SANDBOX_ISS, Signer
 

@@ -1,4 +1,4 @@
-"""The real app (``hooks.app.create_app``) in-process with authentication on."""
+"""The real app (``hooks.web.app.create_app``) in-process with authentication on."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 
-from hooks.app import create_app
 from hooks.auth import AuthConfig, Authenticator
 from hooks.auth.issuers import TrustedIssuer
-from hooks.auth.replay import SqliteReplayStore
-from hooks.settings import Settings
+from hooks.store.replay import SqliteReplayStore
+from hooks.web.app import create_app
+from hooks.web.settings import Settings
 from tests.security.tokens import PUBLIC_BASE
 from tests.service.conftest import hook_request as service_hook_request
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hooks.limits import (
+from hooks.web.limits import (
     BodyLimitMiddleware,
     LimitExceeded,
     Limits,
@@ -20,7 +20,7 @@ from hooks.limits import (
     check_json_body,
     json_depth,
 )
-from hooks.limits import _quick_depth as quick_depth
+from hooks.web.limits import _quick_depth as quick_depth
 
 pytestmark = pytest.mark.anyio
 

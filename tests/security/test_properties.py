@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from cds.assess import assess
 from cds.model import Grade, M, N, SiteGroup, Stage, T, TumorInputs
 from hooks.fhir.extract import extract
-from hooks.staging import stage_patient
+from hooks.services.staging import stage_patient
 from tests.security.patients import chart, coding, condition, patient, searchset, tumor_size
 
 PID = "pat-1"

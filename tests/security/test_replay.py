@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hooks.auth.replay import MemoryReplayStore, ReplayStore, SqliteReplayStore
+from hooks.store.replay import MemoryReplayStore, ReplayStore, SqliteReplayStore
 from tests.security.servers import uvicorn_process
 from tests.security.test_attacks import REQUEST
 from tests.security.tokens import PUBLIC_BASE, SERVICE_AUD, SERVICE_PATH, Signer
@@ -46,7 +46,7 @@ def test_sqlite_store_purges_expired_rows(tmp_path: Path, monkeypatch: pytest.Mo
     store = SqliteReplayStore(tmp_path / "replay.sqlite3")
     for i in range(20):
         store.remember("iss", f"gone-{i}", time.time() - 10)
-    monkeypatch.setattr("hooks.auth.replay.PURGE_INTERVAL", 0.0)
+    monkeypatch.setattr("hooks.store.replay.PURGE_INTERVAL", 0.0)
     store.remember("iss", "fresh", time.time() + 300)
     assert store.count() == 1
     store.close()

@@ -1,7 +1,7 @@
 """schemathesis against the service's OpenAPI schema, in-process, authentication off.
 
 The routes read their bodies themselves, so the generated schema has no request bodies; the
-CDS Hooks wire models (``hooks.wire``) are added as the bodies, so that schemathesis sends both
+CDS Hooks wire models (``hooks.web.wire``) are added as the bodies, so that schemathesis sends both
 valid and invalid requests and feedback. Properties: no 5xx, and every error response is an
 OperationOutcome carrying the request's correlation id. Outbound FHIR requests go to a
 transport that refuses them all (a fallback can only fail, with a 412), so nothing leaves the
@@ -20,9 +20,9 @@ import httpx
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from hooks.app import create_app
-from hooks.settings import Settings
-from hooks.wire import FeedbackRequest, HookRequest
+from hooks.web.app import create_app
+from hooks.web.settings import Settings
+from hooks.web.wire import FeedbackRequest, HookRequest
 
 _DB_DIR = Path(tempfile.mkdtemp(prefix="sarcoma-cds-schemathesis-"))
 atexit.register(shutil.rmtree, _DB_DIR, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""The attack suite against the real service (``hooks.app.create_app``), authentication on."""
+"""The attack suite against the real service (``hooks.web.app.create_app``), authentication on."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from hooks.settings import Settings
+from hooks.web.settings import Settings
 from tests.service.fhir_server import FhirServer, running_fhir_server
 from tests.service.harness import app_client
 from tests.service.reports import fake_pipeline

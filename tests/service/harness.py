@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from hooks.app import create_app
+from hooks.web.app import create_app
 
 FIXED_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -32,7 +32,7 @@ from cds.model import (
     TumorInputs,
 )
 from hooks.fhir.model import Classification, Extraction, PrimaryTumor, Source, TumorReport
-from hooks.services import Pipeline
+from hooks.services.registry import Pipeline
 
 PDQ = "NCI PDQ Adult Soft Tissue Sarcoma Treatment"
 

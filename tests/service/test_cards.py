@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from cds.model import Grade, Stage
-from hooks.cards import PDQ_URL, CardFactory, md, truncate
+from hooks.cards.factory import PDQ_URL, CardFactory, md, truncate
 from hooks.fhir.model import Extraction, PrimaryTumor, TumorReport
 from tests.service.conftest import hook_request
 from tests.service.invariants import check_cards_response

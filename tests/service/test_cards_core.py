@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from cds.assess import assess
 from cds.model import Grade, M, N, SiteGroup, Stage, T, TumorInputs
 from cds.tables import table
-from hooks.cards import GRADE_UNKNOWN_EXTENT, CardFactory, md
+from hooks.cards.factory import GRADE_UNKNOWN_EXTENT, CardFactory, md
 from hooks.fhir.model import Classification, Extraction, PrimaryTumor, Source, TumorReport
-from hooks.services import default_pipeline
-from hooks.wire import CardsResponse
+from hooks.services.registry import default_pipeline
+from hooks.web.wire import CardsResponse
 from tests.service.conftest import ClientFactory, golden_request
 from tests.service.invariants import check_cards_response
 from tests.service.reports import fake_observations
@@ -228,7 +228,7 @@ def test_any_tumor_gives_conformant_cards(
 
 
 def test_the_grade_unknown_extent_the_cards_name_is_a_row_of_the_extent_table() -> None:
-    # hooks.cards words the treatment card for unknown grade by this row of the clinical table;
+    # hooks.cards.factory words the unknown-grade treatment card by this row of the clinical table;
     # renaming the row must fail here rather than silently lose the wording.
     row = table("pdq-treatment-extent").row(GRADE_UNKNOWN_EXTENT)
     assert row.condition("grade") == ("GX",)

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from starlette.requests import Request
 
-from hooks.app import StartupError, create_app
-from hooks.errors import AuthenticationError
-from hooks.settings import Settings
+from hooks.web.app import StartupError, create_app
+from hooks.web.errors import AuthenticationError
+from hooks.web.settings import Settings
 from tests.service.conftest import SANDBOX_ORIGIN, ClientFactory, hook_request
 from tests.service.invariants import is_operation_outcome
 from tests.service.reports import FakeStager, fake_pipeline

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hooks.wire import Card, CardSource, Coding, ServiceDescription
+from hooks.web.wire import Card, CardSource, Coding, ServiceDescription
 from tests.service.conftest import hook_request
 from tests.service.invariants import check_cards_response, empties, is_operation_outcome
 from tests.service.reports import FakeStager, fake_pipeline

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from hooks.services import default_pipeline
+from hooks.services.registry import default_pipeline
 from tests.service.conftest import ClientFactory
 from tests.service.fhir_server import FhirServer
 from tests.service.invariants import check_cards_response

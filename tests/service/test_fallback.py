@@ -12,8 +12,8 @@ from typing import Any
 import orjson
 import pytest
 
-from hooks.prefetch import PREFETCH_TEMPLATES, render
-from hooks.services import default_pipeline
+from hooks.services.prefetch import PREFETCH_TEMPLATES, render
+from hooks.services.registry import default_pipeline
 from tests.service.conftest import ClientFactory, golden_request
 from tests.service.fhir_server import TOKEN, FhirServer, free_port
 from tests.service.harness import without_narrative

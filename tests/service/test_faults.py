@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hooks.settings import Settings
+from hooks.web.settings import Settings
 from tests.service.conftest import ClientFactory, hook_request
 from tests.service.invariants import is_operation_outcome
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hooks.feedback import FeedbackRecord, SqliteFeedbackStore
-from hooks.settings import Settings
+from hooks.store.feedback import FeedbackRecord, SqliteFeedbackStore
+from hooks.web.settings import Settings
 from tests.service.conftest import ClientFactory
 from tests.service.invariants import is_operation_outcome
 
@@ -162,7 +162,7 @@ def test_concurrent_writers_threads_and_processes(tmp_path: Path) -> None:
 
     script = (
         "import sys; from pathlib import Path;"
-        "from hooks.feedback import SqliteFeedbackStore, FeedbackRecord as R;"
+        "from hooks.store.feedback import SqliteFeedbackStore, FeedbackRecord as R;"
         "s = SqliteFeedbackStore(Path(sys.argv[1]));"
         "[s.add([R('sarcoma-staging', f'card-{sys.argv[2]}-{i}', 'overridden',"
         " '2026-01-02T10:00:00Z'), R('sarcoma-staging', f'card-shared-{i}', 'overridden',"

@@ -1,4 +1,4 @@
-"""Remembered responses (hooks.responses): a chart answered again gets the same cards with
+"""Remembered responses (hooks.services.responses): a chart answered again gets the same cards with
 fresh ids and the current effective time, exactly as a direct build would give them."""
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import orjson
 import pytest
 
 from cds.assess import assess
-from hooks.app import _uuid4
-from hooks.cards import CardFactory
+from hooks.cards.factory import CardFactory
 from hooks.fhir.emit import staging_observations as emit
 from hooks.fhir.model import TumorReport
-from hooks.responses import ResponseMemory, build_template
-from hooks.settings import Settings
-from hooks.staging import stage_patient
-from hooks.wire import Card, CardSource, CardsResponse
+from hooks.services.responses import ResponseMemory, build_template
+from hooks.services.staging import stage_patient
+from hooks.web.app import _uuid4
+from hooks.web.settings import Settings
+from hooks.web.wire import Card, CardSource, CardsResponse
 from tests.service.harness import FIXED_NOW, app_client, sequential_uuid_factory
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

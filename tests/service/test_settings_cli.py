@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from hooks import service_cli
-from hooks.feedback import FeedbackRecord, SqliteFeedbackStore
-from hooks.settings import Settings, SettingsError
+from hooks.store.feedback import FeedbackRecord, SqliteFeedbackStore
+from hooks.web.settings import Settings, SettingsError
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hooks.settings import Settings
+from hooks.web.settings import Settings
 from tests.service.harness import app_client
 from tests.service.invariants import check_cards_response
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from hooks.errors import BadRequest, DataUnavailable
 from hooks.fhir import codes
-from hooks.fhir_client import FhirClient, FhirError, is_error_outcome, next_link, token_of
-from hooks.settings import Settings, is_valid_fhir_id
-from hooks.wire import HookRequest
+from hooks.fhir.client import FhirClient, FhirError, is_error_outcome, next_link, token_of
+from hooks.web.errors import BadRequest, DataUnavailable
+from hooks.web.settings import Settings, is_valid_fhir_id
+from hooks.web.wire import HookRequest
 
 # Every Observation code extraction reads (hooks/fhir/tables/inputs.toml), in a stable order,
 # so that the prefetch template and the reader cannot drift apart.

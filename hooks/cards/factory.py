@@ -29,7 +29,7 @@ from cds.model import (
 )
 from hooks.fhir.codes import CANONICAL_BASE
 from hooks.fhir.model import Extraction, PrimaryTumor, Source, TumorReport
-from hooks.wire import Action, Card, CardSource, Coding, Link, Suggestion
+from hooks.web.wire import Action, Card, CardSource, Coding, Link, Suggestion
 
 PDQ_URL = "https://www.cancer.gov/types/soft-tissue-sarcoma/hp/adult-soft-tissue-treatment-pdq"
 STAGE_SOURCE = CardSource(label="AJCC 8th edition via NCI PDQ", url=PDQ_URL)

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from cds.model import Assessment, TumorInputs
 from hooks.fhir.model import Extraction, TumorReport
-from hooks.prefetch import PREFETCH_TEMPLATES
-from hooks.wire import ServiceDescription
+from hooks.services.prefetch import PREFETCH_TEMPLATES
+from hooks.web.wire import ServiceDescription
 
 
 class Stager(Protocol):
@@ -103,6 +103,6 @@ def default_pipeline() -> Pipeline:
     """
     from cds.assess import assess  # noqa: PLC0415
     from hooks.fhir.emit import staging_observations  # noqa: PLC0415
-    from hooks.staging import stage_patient  # noqa: PLC0415
+    from hooks.services.staging import stage_patient  # noqa: PLC0415
 
     return Pipeline(stage=stage_patient, emit=staging_observations, assess=assess)

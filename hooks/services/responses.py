@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from hooks.wire import Card, CardsResponse
+from hooks.web.wire import Card, CardsResponse
 
 # Builds the cards with the given id source and effective time (the direct path).
 Build = Callable[[Callable[[], str], str], list[Card]]
@@ -80,7 +80,7 @@ def build_template(build: Build, notes: int) -> Template:
 
 
 class ResponseMemory:
-    """Templates by chart key (see ``hooks.staging.chart_key``), oldest forgotten first."""
+    """Templates by chart key (see ``hooks.services.staging.chart_key``), oldest forgotten first."""
 
     def __init__(self, kept: int = 1024) -> None:
         self.kept = kept

@@ -22,7 +22,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hooks.errors import operation_outcome
+from hooks.web.errors import operation_outcome
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 #: A CDS Hooks request with a prefetched Bundle nests about 15 levels deep
@@ -223,7 +223,7 @@ def _too_large(maximum: int) -> LimitExceeded:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, exc: LimitExceeded) -> None:
-    # The correlation id set by hooks.errors.RequestIdMiddleware (outside this one), if any.
+    # The correlation id set by hooks.web.errors.RequestIdMiddleware (outside this one), if any.
     state = scope.get("state") or {}
     rid = state.get("request_id") if isinstance(state, dict) else None
     response = operation_outcome(

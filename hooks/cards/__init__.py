@@ -1,0 +1,1 @@
+"""CDS Hooks cards built from staging reports."""

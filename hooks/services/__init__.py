@@ -1,0 +1,1 @@
+"""The CDS services: registry, prefetch, staging pipeline, remembered responses."""

@@ -1,0 +1,1 @@
+"""Stores: feedback and the JWT replay store."""

@@ -1,0 +1,1 @@
+"""The web layer: app factory, middleware and limits, errors, settings, wire models."""
