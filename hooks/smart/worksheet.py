@@ -118,6 +118,7 @@ def _shown(tumor: PrimaryTumor, name: str, unit: str) -> str:
         return ""
     source = tumor.sources.get(name)
     text = f"{value} {unit}".strip() if not hasattr(value, "value") else str(value.value)
+    text = SITE_WORDS.get(text, text)
     if source and source.text and source.text != text:
         return f"{text} (charted as {source.text})"
     return text
@@ -140,7 +141,7 @@ def _rows(tumor: PrimaryTumor) -> tuple[ValueRow, ...]:
         rows.append(
             ValueRow(
                 label=label,
-                value=SITE_WORDS.get(value, value),
+                value=value,
                 reference=source.reference if source else "",
                 date=_date(source),
                 status=(source.status or "") if source else "",
@@ -228,7 +229,9 @@ def view(
             p.message for p in (*g.problems, *a.problems) if not p.code.endswith("-assumed")
         ),
         derivation=tuple(
-            Step(s.explanation[:1].upper() + s.explanation[1:], s.source, s.table, s.row)
+            Step(
+                s.explanation[:1].upper() + s.explanation[1:].rstrip("."), s.source, s.table, s.row
+            )
             for s in steps.values()
         ),
         treatment=a.treatment,

@@ -13,6 +13,7 @@
       credentials: "same-origin",
       headers: { "X-CSRF-Token": token ? token.content : "", "X-Requested-With": "fetch" },
     }).then(function (response) {
+      if (response.status === 401) { window.location.reload(); }  // the session has ended
       return response.text().then(function (html) { return { ok: response.status < 500, html: html }; });
     }).then(function (answer) {
       if (!answer.ok) { return; }
