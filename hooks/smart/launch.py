@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -129,7 +129,7 @@ def authorize_url(
 class Grant:
     """What the token endpoint granted (the token itself stays server side)."""
 
-    access_token: str
+    access_token: str = field(repr=False)
     scopes: frozenset[str]
     patient: str
     expires_in: float | None
