@@ -113,7 +113,7 @@ def make_service(ehr: FakeEhr, tmp_path: Path) -> Callable[..., AbstractContextM
     return lambda **settings: running_service(ehr, tmp_path, **settings)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed before other modules' asyncio tests run
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run `make setup` (it installs it)")
