@@ -25,7 +25,8 @@ from hooks.smart.ehr import FhirError, read_chart, write_transaction
 from hooks.smart.record import describe, with_performer
 from hooks.smart.render import fragment, message, page, sentence
 from hooks.smart.session import Session, csrf_ok
-from hooks.smart.worksheet import DISCLAIMER, SOURCES, TumorView, WhatIfError, view, what_if
+from hooks.smart.whatif import WhatIfError, what_if
+from hooks.smart.worksheet import DISCLAIMER, SOURCES, TumorView, view
 
 log = logging.getLogger("hooks.smart")
 router = APIRouter(include_in_schema=False)

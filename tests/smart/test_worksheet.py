@@ -16,7 +16,8 @@ from hooks.services.staging import stage_patient
 from hooks.smart.ehr import write_transaction
 from hooks.smart.record import describe, with_performer
 from hooks.smart.session import COOKIE, SessionStore
-from hooks.smart.worksheet import WhatIfError, view, what_if
+from hooks.smart.whatif import WhatIfError, what_if
+from hooks.smart.worksheet import view
 from hooks.web.settings import Settings
 from tests.service.conftest import golden_request, prefetched_resources
 from tests.service.harness import app_client
