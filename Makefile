@@ -7,13 +7,21 @@ PORT   ?= 8080
 
 .PHONY: setup test check lint types pytest run bench clean
 
+# The worksheet's browser tests drive Debian's chromium (Playwright's own browser download is
+# never used); installed here when missing (CI runs as root on a fresh machine).
+CHROMIUM := /usr/bin/chromium
+
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(CHROMIUM):
+	apt-get -o DPkg::Lock::Timeout=600 update
+	apt-get -o DPkg::Lock::Timeout=600 install -y chromium
+
+setup: $(STAMP) $(CHROMIUM)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -175,6 +175,7 @@ class CardFactory:
     new_uuid: Callable[[], str]
     observations: Observations
     assess: Assess | None = None  # the core, for "what would change" in the data-gaps card
+    launch_url: str | None = None  # the staging worksheet's SMART launch URL (hooks.smart)
 
     def cards(self, extraction: Extraction, reports: Sequence[TumorReport]) -> list[Card]:
         """Per primary sarcoma: stage, treatment, data gaps, discrepancy, notes; then the data
@@ -261,7 +262,22 @@ class CardFactory:
             source=STAGE_SOURCE,
             suggestions=[suggestion] if suggestion else None,
             selectionBehavior="at-most-one" if suggestion else None,
+            links=self._worksheet_link(tumor),
         )
+
+    def _worksheet_link(self, tumor: PrimaryTumor) -> list[Link] | None:
+        """The SMART link opening the staging worksheet on this tumor (CDS Hooks 2.0 Link:
+        ``type`` smart, ``appContext`` handed to the app by the EHR at launch)."""
+        if not self.launch_url:
+            return None
+        return [
+            Link(
+                label="Open the staging worksheet",
+                url=self.launch_url,
+                type="smart",
+                appContext=tumor.condition,
+            )
+        ]
 
     def _headline(self, tumor: PrimaryTumor, a: Assessment) -> str:
         name = md(tumor.description) or "Primary sarcoma"

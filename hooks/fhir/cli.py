@@ -101,7 +101,7 @@ def infer_patient(resources: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _stage_fhir(args: argparse.Namespace) -> int:
-    from cds.report import assessment_json, assessment_text  # noqa: PLC0415
+    from cds.report import assessment_text  # noqa: PLC0415
     from hooks.fhir.extract import flatten  # noqa: PLC0415
     from hooks.services.staging import stage_patient  # noqa: PLC0415
 
@@ -120,17 +120,7 @@ def _stage_fhir(args: argparse.Namespace) -> int:
     if args.fhir_out:
         print(json.dumps(_bundle(patient, reports), indent=2))
     elif args.json:
-        out = []
-        for report in reports:
-            item: dict[str, Any] = dict(assessment_json(report.assessment))
-            tumor = report.tumor
-            item["condition"] = tumor.condition.removeprefix("Condition/")
-            item["description"] = tumor.description
-            item["classification"] = tumor.classification.value
-            item["preliminary"] = tumor.preliminary
-            item["notes"] = list(tumor.notes)
-            out.append(item)
-        print(json.dumps(out, indent=2))
+        print(json.dumps(assessment_items(reports), indent=2))
     elif not reports:
         print(f"No primary soft tissue sarcoma found for Patient/{patient}.")
     else:
@@ -144,6 +134,24 @@ def _stage_fhir(args: argparse.Namespace) -> int:
             print(assessment_text(report.assessment))
             print()
     return 0
+
+
+def assessment_items(reports: Sequence[Any]) -> list[dict[str, Any]]:
+    """The ``--json`` output: per primary, ``assessment_json`` plus the tumor's Condition id,
+    description, classification, preliminary flag and notes (also the ``POST /stage`` answer)."""
+    from cds.report import assessment_json  # noqa: PLC0415
+
+    out = []
+    for report in reports:
+        item: dict[str, Any] = dict(assessment_json(report.assessment))
+        tumor = report.tumor
+        item["condition"] = tumor.condition.removeprefix("Condition/")
+        item["description"] = tumor.description
+        item["classification"] = tumor.classification.value
+        item["preliminary"] = tumor.preliminary
+        item["notes"] = list(tumor.notes)
+        out.append(item)
+    return out
 
 
 def _bundle(patient: str, reports: list[Any]) -> dict[str, Any]:

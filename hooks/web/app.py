@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from cds.assess import assess
 from cds.model import SiteGroup, TumorInputs
+from hooks.api import install as install_api
 from hooks.auth import AuthenticationError as JwtAuthenticationError
 from hooks.auth.redact import install_log_redaction
 from hooks.cards.factory import CardFactory
@@ -34,6 +35,8 @@ from hooks.services.prefetch import gather_resources
 from hooks.services.registry import REGISTRY, CdsService, Pipeline, default_pipeline
 from hooks.services.responses import ResponseMemory, build_template
 from hooks.services.staging import chart_key
+from hooks.smart import install as install_smart
+from hooks.smart import launch_url
 from hooks.store.feedback import FeedbackRecord, FeedbackStore, SqliteFeedbackStore, add_feedback
 from hooks.web.errors import (
     BadRequest,
@@ -186,6 +189,8 @@ def create_app(
     _install_routes(
         app, cfg, store=store, pipeline=pipeline, uuid_factory=uuid_factory, clock=clock
     )
+    install_smart(app, cfg, clock=clock, new_id=uuid_factory)
+    install_api(app, clock=clock, new_id=uuid_factory)
     return app
 
 
@@ -247,7 +252,10 @@ def _install_routes(
                     return steps.emit(patient_id, report, effective=effective_text, new_id=new_id)
 
                 factory = CardFactory(
-                    new_uuid=new_id, observations=observations, assess=steps.assess
+                    new_uuid=new_id,
+                    observations=observations,
+                    assess=steps.assess,
+                    launch_url=launch_url(cfg),
                 )
                 return factory.cards(extraction, reports)
 

@@ -66,6 +66,24 @@ def _parse_url(raw: str) -> str:
     return raw.strip().rstrip("/")
 
 
+def _parse_client_id(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"[\x21-\x7e]{1,200}", value):
+        raise ValueError("expected a client id of printable characters without spaces")
+    return value
+
+
+def _parse_secret_file(raw: str) -> str:
+    value = raw.strip()
+    if value and not Path(value).is_file():
+        raise ValueError("no such file")
+    return value
+
+
+def _parse_fhir_bases(raw: str) -> tuple[str, ...]:
+    return tuple(_parse_url(part) for part in raw.split(",") if part.strip())
+
+
 def _parse_log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -135,6 +153,33 @@ class Settings:
         ),
     )
     log_level: str = field(default="INFO", metadata=_m(_parse_log_level, "Log level"))
+    smart_client_id: str = field(
+        default="sarcoma-cds-worksheet",
+        metadata=_m(_parse_client_id, "OAuth client_id of the SMART worksheet at the EHR"),
+    )
+    smart_client_secret_file: str = field(
+        default="",
+        metadata=_m(
+            _parse_secret_file,
+            "File holding the worksheet's client secret (confidential client); empty: public",
+        ),
+    )
+    smart_open_servers: tuple[str, ...] = field(
+        default=(),
+        metadata=_m(
+            _parse_fhir_bases, "Comma-separated open FHIR bases the worksheet may use tokenless"
+        ),
+    )
+    smart_fhir_servers: tuple[str, ...] = field(
+        default=(),
+        metadata=_m(
+            _parse_fhir_bases, "Comma-separated FHIR bases (iss) the worksheet may be launched from"
+        ),
+    )
+    smart_session_ttl: float = field(
+        default=1800.0,
+        metadata=_m(_parse_positive_float, "Seconds a worksheet session lasts (at most)"),
+    )
 
     def __post_init__(self) -> None:
         if self.fhir_timeout > self.fhir_deadline:
