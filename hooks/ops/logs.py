@@ -34,7 +34,9 @@ def request_log_fields(scope: Any, status: int, duration_ms: float) -> dict[str,
     from hooks.ops.metrics import endpoint_of  # noqa: PLC0415
 
     path = str(scope.get("path", ""))
+    state = scope.get("state") or {}
     return {
+        "correlation_id": state.get("request_id") if isinstance(state, dict) else None,
         "method": scope.get("method", "-"),
         "path": path[:200],
         "service": endpoint_of(path)[1],
