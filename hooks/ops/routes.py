@@ -34,6 +34,10 @@ READY_DB_TIMEOUT = 2.0
 RETRY_AFTER_SECONDS = "5"
 
 
+def no_ping() -> None:
+    """For an injected feedback store that cannot be asked (embedding, tests)."""
+
+
 def install(app: FastAPI, cfg: Settings, *, ping: Any) -> None:
     """Add the routes and the store-failure handler; ``ping()`` raises when the store is down."""
     app.add_middleware(metrics.MetricsMiddleware)

@@ -149,7 +149,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _configure_logging(cfg.log_level, cfg.log_format)
         try:
-            database.initialize() if feedback_store is None else store.initialize()
+            if feedback_store is None:
+                database.initialize()
+            else:
+                store.initialize()
         except StoreUnavailable:
             raise StartupError(
                 f"SARCOMA_CDS_DB ({describe_db(cfg.db)}): the database cannot be reached"
@@ -202,7 +205,7 @@ def create_app(
     _install_routes(
         app, cfg, store=store, pipeline=pipeline, uuid_factory=uuid_factory, clock=clock
     )
-    ops_routes.install(app, cfg, ping=getattr(store, "ping", database.ping))
+    ops_routes.install(app, cfg, ping=getattr(store, "ping", ops_routes.no_ping))
     return app
 
 
