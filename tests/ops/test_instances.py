@@ -113,10 +113,23 @@ def test_sigkill_of_one_instance_loses_no_acknowledged_feedback(
 
 
 def test_a_postgresql_restart_gives_503_outcomes_then_recovers_without_a_service_restart(
-    pair: tuple[Instance, Instance], signer: Signer, postgres: PostgresServer
+    pair: tuple[Instance, Instance], signer: Signer, postgres: PostgresServer, db: str
 ) -> None:
     first, second = pair
     pids = (first.process.pid, second.process.pid)
+    answers: list[tuple[str, httpx.Response]] = []
+    stop = threading.Event()
+
+    def traffic(server: Instance) -> None:  # feedback keeps coming throughout
+        with httpx.Client(timeout=30) as own:
+            while not stop.is_set():
+                card = str(uuid.uuid4())
+                answers.append((card, post_feedback(own, server, signer, card)))
+                time.sleep(0.05)
+
+    streams = [threading.Thread(target=traffic, args=(s,)) for s in pair]
+    for stream in streams:
+        stream.start()
     with httpx.Client(timeout=30) as client:
         assert post_feedback(client, first, signer, str(uuid.uuid4())).status_code == 200
         postgres.stop()
@@ -146,6 +159,16 @@ def test_a_postgresql_restart_gives_503_outcomes_then_recovers_without_a_service
             assert stored.status_code == 200
             assert stored.json()["stored"] == 1
             assert call(server, signer.token()).status_code == 200
+    stop.set()
+    for stream in streams:
+        stream.join(timeout=60)
+    statuses = {response.status_code for _, response in answers}
+    assert statuses == {200, 503}  # served, refused while down, served again; nothing else
+    for _, response in answers:
+        if response.status_code == 503:
+            assert response.json()["resourceType"] == "OperationOutcome"
+    acknowledged = {card for card, response in answers if response.status_code == 200}
+    assert acknowledged <= {row["card"] for row in export(db)}
     assert (first.process.pid, second.process.pid) == pids
     assert first.process.poll() is None
     assert second.process.poll() is None

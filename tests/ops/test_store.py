@@ -172,3 +172,24 @@ def test_describe_masks_the_password() -> None:
     assert "s3cr3t-pw" not in describe(url)
     assert describe(url) == "postgresql://cds:***@db.example.org:5432/cds?sslmode=verify-full"
     assert describe(Path("var/x.sqlite3")) == "var/x.sqlite3"
+
+
+def test_a_database_of_the_release_before_migrations_is_adopted_with_its_rows(
+    tmp_path: Path,
+) -> None:
+    """Earlier releases created the SQLite tables without ``schema_version``: start-up records
+    version 1 over them and keeps every stored row."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        for statement in MIGRATIONS[0].sqlite:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO feedback (service_id, card, outcome, outcome_timestamp, received_at)"
+            " VALUES ('sarcoma-staging', 'old-card', 'overridden', '2025-12-01T10:00:00Z',"
+            " '2025-12-01T10:00:01Z')"
+        )
+    db = open_database(path)
+    db.initialize()
+    assert [v for v, _ in versions(path)] == [m.version for m in MIGRATIONS]
+    assert [r.card for r in db.feedback.export()] == ["old-card"]
+    db.close()
