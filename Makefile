@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: setup test check lint types pytest run bench clean
+.PHONY: setup test-tools test check lint types pytest run bench clean postgresql
 
 # The worksheet's browser tests drive Debian's chromium (Playwright's own browser download is
 # never used); installed here when missing (CI runs as root on a fresh machine).
@@ -19,9 +19,19 @@ $(STAMP): pyproject.toml
 
 $(CHROMIUM):
 	apt-get -o DPkg::Lock::Timeout=600 update
-	apt-get -o DPkg::Lock::Timeout=600 install -y chromium
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y chromium
 
-setup: $(STAMP) $(CHROMIUM)
+setup: $(STAMP)
+
+# What only the tests need from Debian (a browser, a database server), installed when missing.
+test-tools: $(CHROMIUM) postgresql
+
+# The tests start a real PostgreSQL server (tests/ops): Debian's package, installed when missing.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
+	  echo "make setup: installing Debian's postgresql package (for the tests)"; \
+	  apt-get -o DPkg::Lock::Timeout=600 update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y postgresql; }
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -30,7 +40,7 @@ lint: setup
 types: setup
 	$(VENV)/bin/mypy
 
-pytest: setup
+pytest: setup test-tools
 	$(VENV)/bin/pytest -q
 
 check: lint types

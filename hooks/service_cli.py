@@ -24,6 +24,12 @@ def register(subparsers: Any) -> None:
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: SARCOMA_CDS_WORKERS, else 1)",
+    )
     serve.set_defaults(handler=_serve)
 
     feedback = subparsers.add_parser("feedback", help="card feedback stored by the service")
@@ -32,7 +38,9 @@ def register(subparsers: Any) -> None:
         "export", help="print the stored feedback as JSON lines (oldest first)"
     )
     export.add_argument(
-        "--db", type=Path, help="SQLite file (default: SARCOMA_CDS_DB or var/sarcoma-cds.sqlite3)"
+        "--db",
+        help="SQLite file or postgresql:// URL (default: SARCOMA_CDS_DB or "
+        "var/sarcoma-cds.sqlite3)",
     )
     export.set_defaults(handler=_export)
 
@@ -78,38 +86,70 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.cors_allow_localhost:
         origins.append("http(s)://localhost and 127.0.0.1 on any port")
     print(f"sarcoma-cds: CORS origins: {', '.join(origins) or 'none'}")
-    print(f"sarcoma-cds: feedback database: {settings.db}")
+    workers = settings.workers if args.workers is None else args.workers
+    if workers < 1:
+        print(f"sarcoma-cds: --workers {workers} must be at least 1", file=sys.stderr)
+        return EXIT_CONFIG
+    from hooks.store.database import describe  # noqa: PLC0415
+
+    print(f"sarcoma-cds: feedback and replay database: {describe(settings.db)}")
     print(f"sarcoma-cds: discovery at http://{args.host}:{args.port}/cds-services")
 
-    import uvicorn  # noqa: PLC0415
+    from hooks.ops.serving import metrics_directory  # noqa: PLC0415
 
-    uvicorn.run(
-        "hooks.app:app",
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level.lower(),
-        server_header=False,
-        access_log=False,  # the app logs one line per request, with its correlation id
-    )
+    with metrics_directory():
+        import uvicorn  # noqa: PLC0415
+
+        from hooks.ops.logs import uvicorn_log_config  # noqa: PLC0415
+
+        if settings.metrics_port:
+            from hooks.ops.metrics import start_metrics_server  # noqa: PLC0415
+
+            start_metrics_server(settings.metrics_host, settings.metrics_port)
+            print(f"sarcoma-cds: metrics at {settings.metrics_host}:{settings.metrics_port}")
+        print(f"sarcoma-cds: {workers} worker process(es)")
+        uvicorn.run(
+            "hooks.app:app",
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            log_config=uvicorn_log_config(settings.log_level, settings.log_format),
+            server_header=False,
+            access_log=False,  # the app logs one line per request, with its correlation id
+            # SIGTERM: stop accepting, let requests in flight finish (up to this many seconds)
+            timeout_graceful_shutdown=round(settings.shutdown_timeout),
+        )
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     import orjson  # noqa: PLC0415
 
-    from hooks.store.feedback import SqliteFeedbackStore  # noqa: PLC0415
+    from hooks.store.database import describe, is_postgres_url, open_database  # noqa: PLC0415
+    from hooks.store.errors import StoreUnavailable  # noqa: PLC0415
 
-    path = args.db
-    if path is None:
+    db: Path | str | None = args.db
+    if db is None:
         settings = _settings()
         if settings is None:
             return EXIT_CONFIG
-        path = settings.db
-    if not path.is_file():
-        print(f"sarcoma-cds: no feedback database at {path}", file=sys.stderr)
-        return 1
+        db = settings.db
+    if not is_postgres_url(db):
+        db = Path(db)
+        if not db.is_file():
+            print(f"sarcoma-cds: no feedback database at {db}", file=sys.stderr)
+            return 1
+    database = open_database(db)
     out = sys.stdout.buffer
-    for record in SqliteFeedbackStore(path).export():
-        out.write(orjson.dumps(record.as_json()) + b"\n")
+    try:
+        database.initialize()
+        for record in database.feedback.export():
+            out.write(orjson.dumps(record.as_json()) + b"\n")
+    except StoreUnavailable:
+        print(f"sarcoma-cds: the database {describe(db)} cannot be reached", file=sys.stderr)
+        return 1
+    finally:
+        database.close()
     out.flush()
     return 0

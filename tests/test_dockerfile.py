@@ -1,9 +1,10 @@
 """The Dockerfile, read as instructions (no Docker engine runs on the development machines):
 slim base, dependencies before source, non-root user, a health check the app answers, and
-uvicorn serving hooks.app:app."""
+``sarcoma-cds serve`` (uvicorn serving hooks.app:app) as the command."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hooks.cli import build_parser
 from hooks.web.app import create_app
 from hooks.web.settings import Settings
 
@@ -64,8 +66,9 @@ def test_the_dependency_layer_installs_the_runtime_dependencies(tmp_path: Path) 
 async def test_the_health_check_and_the_command_match_the_app(tmp_path: Path) -> None:
     steps = dict(instructions())
     assert "/healthz" in steps["HEALTHCHECK"]
-    assert "uvicorn" in steps["CMD"]
-    assert "hooks.app:app" in steps["CMD"]
+    command = json.loads(steps["CMD"])
+    assert command[:4] == ["python", "-m", "hooks.cli", "serve"]  # uvicorn via serve
+    assert build_parser().parse_args(command[3:]).port == 8080
     app = create_app(Settings(auth=False, db=tmp_path / "feedback.sqlite3"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -3,7 +3,8 @@
 CDS Hooks 2.0 asks services to refuse a JWT whose ``jti`` was already seen. Workers are
 separate processes, so the store must be shared: by default the service's embedded SQLite
 database (its own table, WAL journal), where a unique key makes "first insert wins" atomic
-across processes.
+across processes; with several instances, PostgreSQL (``hooks.store.postgres``). A store that
+cannot answer raises ``StoreUnavailable``: the call is refused with 503, never let through.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Protocol
+
+from hooks.store.errors import StoreUnavailable
 
 #: Expired rows are purged at most this often (seconds) by each process.
 PURGE_INTERVAL = 60.0
@@ -35,6 +38,12 @@ class MemoryReplayStore:
         self._lock = threading.Lock()
 
     def remember(self, iss: str, jti: str, expires_at: float) -> bool:
+        try:
+            return self._remember(iss, jti, expires_at)
+        except sqlite3.OperationalError:  # locked past the busy timeout, disk full, ...
+            raise StoreUnavailable("checking the token against replay") from None
+
+    def _remember(self, iss: str, jti: str, expires_at: float) -> bool:
         now = time.time()
         with self._lock:
             for key in [k for k, exp in self._seen.items() if exp <= now]:
@@ -65,6 +74,12 @@ class SqliteReplayStore:
         self._db.execute("CREATE INDEX IF NOT EXISTS auth_jti_expiry ON auth_jti (expires_at)")
 
     def remember(self, iss: str, jti: str, expires_at: float) -> bool:
+        try:
+            return self._remember(iss, jti, expires_at)
+        except sqlite3.OperationalError:  # locked past the busy timeout, disk full, ...
+            raise StoreUnavailable("checking the token against replay") from None
+
+    def _remember(self, iss: str, jti: str, expires_at: float) -> bool:
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")

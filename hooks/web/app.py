@@ -31,13 +31,20 @@ from hooks.cards.factory import CardFactory
 from hooks.fhir import r4b
 from hooks.fhir.client import FhirClient
 from hooks.fhir.model import TumorReport
+from hooks.ops import metrics
+from hooks.ops import routes as ops_routes
+from hooks.ops.logs import formatter as log_formatter
 from hooks.services.prefetch import gather_resources
 from hooks.services.registry import REGISTRY, CdsService, Pipeline, default_pipeline
 from hooks.services.responses import ResponseMemory, build_template
 from hooks.services.staging import chart_key
 from hooks.smart import install as install_smart
 from hooks.smart import launch_url
-from hooks.store.feedback import FeedbackRecord, FeedbackStore, SqliteFeedbackStore, add_feedback
+from hooks.store.database import describe as describe_db
+from hooks.store.database import open_database
+from hooks.store.errors import StoreUnavailable
+from hooks.store.feedback import FeedbackRecord, FeedbackStore, add_feedback
+from hooks.store.replay import ReplayStore
 from hooks.web.errors import (
     BadRequest,
     InternalErrorMiddleware,
@@ -79,14 +86,14 @@ class OrjsonResponse(JSONResponse):
         return orjson.dumps(content)
 
 
-def _configure_logging(level: str) -> None:
-    """One line per request and per refusal on stderr, unless logging is configured already
-    (by the embedding server or a test harness)."""
+def _configure_logging(level: str, log_format: str = "text") -> None:
+    """One line per request and per refusal on stderr (text or JSON, ``hooks.ops.logs``),
+    unless logging is configured already (by the embedding server or a test harness)."""
     logger = logging.getLogger("hooks")
     logger.setLevel(level)
     if not logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(log_formatter(log_format))
         logger.addHandler(handler)
 
 
@@ -138,24 +145,35 @@ def create_app(
     faults), ``authenticator``, ``pipeline`` and ``feedback_store``."""
     cfg = settings if settings is not None else Settings.from_env()
     install_log_redaction()
-    store: FeedbackStore = feedback_store or SqliteFeedbackStore(cfg.db)
+    database = open_database(cfg.db, pool_size=cfg.db_pool_size, timeout=cfg.db_timeout)
+    store: FeedbackStore = feedback_store or database.feedback
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _configure_logging(cfg.log_level)
-        store.initialize()
+        _configure_logging(cfg.log_level, cfg.log_format)
+        try:
+            if feedback_store is None:
+                database.initialize()
+            else:
+                store.initialize()
+        except StoreUnavailable:
+            raise StartupError(
+                f"SARCOMA_CDS_DB ({describe_db(cfg.db)}): the database cannot be reached"
+            ) from None
         _warm_up()
+        app.state.warmed_up = True
+        fhir_limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with httpx.AsyncClient(
-            transport=transport,
+            transport=metrics.instrument(transport, fhir_limits),
             timeout=httpx.Timeout(cfg.fhir_timeout),
             follow_redirects=False,
             trust_env=False,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=fhir_limits,
         ) as http:
             auth = authenticator
             owned = None
             if auth is None and cfg.auth:
-                auth = owned = _default_authenticator(cfg)
+                auth = owned = _default_authenticator(cfg, database.replay)
             if auth is None:
                 log.warning(AUTH_OFF_WARNING)
             app.state.authenticator = auth
@@ -168,6 +186,7 @@ def create_app(
                 close = getattr(owned, "aclose", None)
                 if close is not None:
                     await close()
+                database.close()
 
     app = FastAPI(
         title="sarcoma-cds",
@@ -191,6 +210,7 @@ def create_app(
     )
     install_smart(app, cfg, clock=clock, new_id=uuid_factory)
     install_api(app, clock=clock, new_id=uuid_factory)
+    ops_routes.install(app, cfg, ping=getattr(store, "ping", ops_routes.no_ping))
     return app
 
 
@@ -246,6 +266,7 @@ def _install_routes(
         template = responses.get(key) if key is not None else None
         if template is None:
             extraction, reports = steps.stage(patient_id, resources)
+            metrics.observe_staging(reports)
 
             def build(new_id: Callable[[], str], effective_text: str) -> list[Card]:
                 def observations(report: TumorReport) -> list[dict[str, Any]]:
@@ -268,7 +289,9 @@ def _install_routes(
                 request_id(request),
                 template.notes,
             )
-        return Response(template.render(uuid_factory, effective), media_type="application/json")
+        body = template.render(uuid_factory, effective)
+        metrics.observe_cards(service.id, body)
+        return Response(body, media_type="application/json")
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request, _: Identity) -> dict[str, int]:
@@ -291,6 +314,7 @@ def _install_routes(
             for entry in body.feedback
         ]
         added = await add_feedback(store, records)
+        metrics.observe_feedback((r.outcome for r in records), added)
         return {"received": len(records), "stored": added}
 
 
@@ -368,6 +392,7 @@ async def _bare_401(request: Request, exc: Exception) -> Any:
     from hooks.web.errors import REQUEST_ID_HEADER  # noqa: PLC0415
 
     log.info("request %s rejected: 401", request_id(request))
+    metrics.observe_auth_refusal(str(getattr(exc, "reason", "")))
     headers = {REQUEST_ID_HEADER: request_id(request), "WWW-Authenticate": "Bearer"}
     return Response(status_code=401, headers=headers)
 
@@ -386,7 +411,7 @@ def _install_fhir_server_refusal(app: FastAPI) -> None:
     app.add_exception_handler(FhirServerNotAllowed, refuse)
 
 
-def _default_authenticator(cfg: Settings) -> Authenticator:
+def _default_authenticator(cfg: Settings, replay: ReplayStore | None = None) -> Authenticator:
     """``hooks.auth.Authenticator`` from the environment; any problem stops start-up."""
     try:
         from hooks.auth import Authenticator as JwtAuthenticator  # noqa: PLC0415
@@ -396,7 +421,9 @@ def _default_authenticator(cfg: Settings) -> Authenticator:
             "set SARCOMA_CDS_AUTH=off for local development only"
         ) from exc
     try:
-        built: Authenticator = JwtAuthenticator.from_settings(cfg)
+        from hooks.auth import AuthConfig  # noqa: PLC0415
+
+        built: Authenticator = JwtAuthenticator(AuthConfig.from_settings(cfg), replay_store=replay)
     except ValueError as exc:
         raise StartupError(
             f"client authentication is on (SARCOMA_CDS_AUTH) but not configured: {exc}. "
