@@ -59,6 +59,17 @@ OVERRIDE_REASONS = (
     ),
 )
 
+# Reasons for dismissing an informational card (treatment options, notes): the override reason
+# CodeSystem defines them with the others.
+INFO_OVERRIDE_REASONS = (
+    Coding(
+        code="not-applicable",
+        system=OVERRIDE_SYSTEM,
+        display="Does not apply to this patient",
+    ),
+    OVERRIDE_REASONS[2],
+)
+
 Assess = Callable[[TumorInputs], Assessment]
 Observations = Callable[[TumorReport], list[dict[str, Any]]]
 NewUuid = Callable[[], str]

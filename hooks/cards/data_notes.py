@@ -3,7 +3,7 @@ resources, entered-in-error, a cancer at a soft tissue site without histology, .
 
 from __future__ import annotations
 
-from hooks.cards.common import STAGE_SOURCE, NewUuid
+from hooks.cards.common import INFO_OVERRIDE_REASONS, STAGE_SOURCE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, md
 from hooks.fhir.model import Extraction
 from hooks.web.wire import Card
@@ -30,4 +30,5 @@ def data_notes_card(extraction: Extraction, *, new_uuid: NewUuid) -> Card:
         detail="\n".join(lines),
         indicator="warning" if extraction.other_patient else "info",
         source=STAGE_SOURCE,
+        overrideReasons=list(INFO_OVERRIDE_REASONS),
     )

@@ -5,7 +5,7 @@ Sarcoma Treatment")."""
 from __future__ import annotations
 
 from cds.model import Status
-from hooks.cards.common import TREATMENT_SOURCE, NewUuid
+from hooks.cards.common import INFO_OVERRIDE_REASONS, TREATMENT_SOURCE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, md, summary
 from hooks.fhir.model import TumorReport
 from hooks.web.wire import Card
@@ -34,4 +34,5 @@ def notes_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
         detail="\n".join(body),
         indicator="info",
         source=TREATMENT_SOURCE,
+        overrideReasons=list(INFO_OVERRIDE_REASONS),
     )

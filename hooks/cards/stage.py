@@ -1,25 +1,38 @@
 """The stage card: AJCC 8th edition T, N, M, FNCLCC grade and stage group of one primary soft
-tissue sarcoma, where each value came from, and the suggestion recording the mCODE staging
-Observations (AJCC Cancer Staging Manual 8th ed., ch. 40-44, via NCI PDQ Tables 1-7)."""
+tissue sarcoma in a compact table (value, basis, source resource and date), what is missing,
+assumed or could not be read, and the suggestion recording what is determined as mCODE
+Observations (AJCC Cancer Staging Manual 8th ed., ch. 40-44, and FNCLCC grading, via NCI PDQ
+Tables 1-7).
+
+A clinician takes it in at a glance: the full derivation (every table row that decided) stays
+in the CLI report and in ``stage-fhir --json`` (trace); the card cites its human sources once.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cds.model import Assessment, Basis, Grade, Status
 from hooks.cards.common import (
+    OVERRIDE_REASONS,
+    PDQ_URL,
     SITE_NAMES,
     STAGE_SOURCE,
     NewUuid,
     Observations,
     problems,
+    short,
     tnmg,
 )
-from hooks.cards.markdown import DISCLAIMER, md, source_text, summary
+from hooks.cards.data_gaps import GRADE_PARTS
+from hooks.cards.markdown import DISCLAIMER, ROUTINE_STATUSES, link, md, summary
+from hooks.fhir import writeback
 from hooks.fhir.model import PrimaryTumor, Source, TumorReport
 from hooks.web.wire import Action, Card, Suggestion
 
-SUGGESTION_LABEL = "Record AJCC 8th edition staging"
+CHAPTERS = {site: name.rsplit("chapter ", 1)[-1].rstrip(")") for site, name in SITE_NAMES.items()}
+_PDQ_TABLES = re.compile(r"PDQ Tables? ((?:\d+(?:, | and )?)+)")
 
 
 def stage_card(report: TumorReport, *, new_uuid: NewUuid, observations: Observations) -> Card:
@@ -32,23 +45,13 @@ def stage_card(report: TumorReport, *, new_uuid: NewUuid, observations: Observat
         prefix = f"No AJCC 8 stage group ({tnmg(tumor, a)})"
     else:
         prefix = f"AJCC 8 stage needs more data ({tnmg(tumor, a)})"
+    plan = writeback.plan(report)
     lines = [_headline(tumor, a), "", *_values_table(tumor, a), ""]
-    if a.trace or a.grade.trace:
-        lines += ["**How it was decided**", ""]
-        steps = {(s.table, s.row, s.explanation): s for s in (*a.grade.trace, *a.trace)}
-        for step in steps.values():
-            lines.append(
-                f"- {md(step.explanation)} ({md(step.table)} row {md(step.row)}; {md(step.source)})"
-            )
-        lines.append("")
-    assumptions = _assumptions(a)
-    if assumptions:
-        lines += ["**Assumptions**", "", *[f"- {x}" for x in assumptions], ""]
-    unused = _not_used(a)
-    if unused:
-        lines += ["**Chart data not used**", "", *[f"- {x}" for x in unused], ""]
-    lines.append(DISCLAIMER)
-    suggestion = _record_suggestion(report, new_uuid=new_uuid, observations=observations)
+    status_lines = [f"- **{k}**: {v}" for k, v in _status(report, plan) if v]
+    if status_lines:
+        lines += [*status_lines, ""]
+    lines.append(f"{DISCLAIMER} {_sources(a)}")
+    suggestion = _record_suggestion(report, plan, new_uuid=new_uuid, observations=observations)
     return Card(
         uuid=new_uuid(),
         summary=summary(prefix, tumor.description),
@@ -57,6 +60,7 @@ def stage_card(report: TumorReport, *, new_uuid: NewUuid, observations: Observat
         source=STAGE_SOURCE,
         suggestions=[suggestion] if suggestion else None,
         selectionBehavior="at-most-one" if suggestion else None,
+        overrideReasons=list(OVERRIDE_REASONS),
     )
 
 
@@ -75,118 +79,168 @@ def _headline(tumor: PrimaryTumor, a: Assessment) -> str:
     return head
 
 
+def _where(*sources: Source | None) -> str:
+    """The resources a value came from, each once, with the date (once when they share it)."""
+    found = list({s.reference: s for s in sources if s is not None}.values())
+    if not found:
+        return "not recorded"
+    dates = {(s.date or "")[:10] for s in found}
+    shared = len(dates) == 1
+    parts = []
+    for s in found:
+        part = md(s.reference)
+        if s.date and not shared:
+            part += f" {md(s.date[:10])}"
+        if s.status and s.status not in ROUTINE_STATUSES:
+            part += f" ({md(s.status)})"
+        if s.accepted:
+            part += " (accepted suggestion)"
+        parts.append(part)
+    date = next(iter(dates))
+    return ", ".join(parts) + (f", {md(date)}" if shared and date else "")
+
+
+def _basis(basis: Basis, source: Source | None) -> str:
+    if source is not None and source.accepted == writeback.CONVENTION:
+        return "AJCC convention, accepted"
+    return basis.value
+
+
 def _values_table(tumor: PrimaryTumor, a: Assessment) -> list[str]:
     src = tumor.sources.get
+    size = src("size_cm")
+    if size is not None and size.text:
+        size_text = md(size.text)
+    else:
+        size_text = f"{tumor.inputs.size_cm} cm" if tumor.inputs.size_cm is not None else ""
+    t_value = f"{tumor.classification.value}{a.t.value}" + (f" ({size_text})" if size_text else "")
     g = a.grade
-    scores = g.scores
+    s = g.scores
     parts = [
-        f"differentiation {scores.differentiation}" if scores.differentiation else None,
-        f"mitotic {scores.mitotic}" if scores.mitotic else None,
-        f"necrosis {scores.necrosis}" if scores.necrosis is not None else None,
+        f"differentiation {s.differentiation}" if s.differentiation else None,
+        f"mitoses {s.mitotic}" if s.mitotic else None,
+        f"necrosis {s.necrosis}" if s.necrosis is not None else None,
     ]
-    score_text = ", ".join(p for p in parts if p)
-    if scores.total is not None:
-        score_text += f"; total {scores.total}"
-    grade_value = g.grade.value + (" (provisional)" if g.provisional else "")
+    score_text = " + ".join(p for p in parts if p)
+    if s.total is not None:
+        score_text += f" = {s.total}"
+    grade_value = g.grade.value + (", provisional" if g.provisional else "")
+    if score_text and g.basis is not Basis.RECORDED:
+        grade_value += f" (FNCLCC {score_text})"
+    grade_from = (
+        (src("grade"),)
+        if g.basis is Basis.RECORDED
+        else (src("differentiation"), src("mitoses"), src("necrosis_pct"))
+    )
+    stage_value = a.stage.value if a.stage else "none"
+    stage_basis = "derived" if a.stage else "-"
+    stage_from = (
+        _where(src("stage"))
+        if src("stage") and tumor.inputs.stage is a.stage
+        else f"AJCC 8th ed. ch. {CHAPTERS[a.site]}"
+        if a.site
+        else "-"
+    )
     rows = [
-        (
-            "Histology",
-            md(a.histology_name or tumor.inputs.histology or "unknown"),
-            "",
-            source_text(src("histology")),
-        ),
-        (
-            "Site group",
-            SITE_NAMES[a.site] if a.site else "unknown",
-            "",
-            source_text(src("site") or Source(reference=tumor.condition)),
-        ),
-        (
-            "Greatest dimension",
-            f"{tumor.inputs.size_cm} cm" if tumor.inputs.size_cm is not None else "unknown",
-            "",
-            source_text(src("size_cm")),
-        ),
-        (
-            "T",
-            f"{tumor.classification.value}{a.t.value}",
-            a.t_basis.value,
-            source_text(src("t") or src("size_cm")),
-        ),
-        ("N", a.n.value, a.n_basis.value, source_text(src("n"))),
-        ("M", a.m.value, a.m_basis.value, source_text(src("m"))),
-        (
-            "Mitotic count (per 10 HPF)",
-            str(tumor.inputs.mitoses) if tumor.inputs.mitoses is not None else "unknown",
-            "",
-            source_text(src("mitoses")),
-        ),
-        (
-            "Necrosis",
-            f"{tumor.inputs.necrosis_pct} %"
-            if tumor.inputs.necrosis_pct is not None
-            else "unknown",
-            "",
-            source_text(src("necrosis_pct")),
-        ),
-        (
-            "FNCLCC grade",
-            grade_value + (f" ({score_text})" if score_text else ""),
-            g.basis.value,
-            source_text(src("grade"))
-            if src("grade") or g.basis is not Basis.DERIVED
-            else "FNCLCC scores from the rows above",
-        ),
-        (
-            "Stage group",
-            a.stage.value if a.stage else "none",
-            "derived" if a.stage else "",
-            "AJCC 8th edition stage table",
-        ),
+        ("T", t_value, _basis(a.t_basis, src("t")), _where(src("t") or size)),
+        ("N", a.n.value, _basis(a.n_basis, src("n")), _where(src("n"))),
+        ("M", a.m.value, _basis(a.m_basis, src("m")), _where(src("m"))),
+        ("Grade", grade_value, _basis(g.basis, src("grade")), _where(*grade_from)),
+        ("Stage", stage_value, stage_basis, stage_from),
     ]
-    out = ["| Item | Value | Basis | Source (value, resource, date) |", "|---|---|---|---|"]
-    out += [
-        f"| {item} | {value} | {basis or '-'} | {source} |" for item, value, basis, source in rows
-    ]
+    out = ["| | Value | Basis | Source |", "|---|---|---|---|"]
+    out += [f"| {item} | {value} | {basis} | {where} |" for item, value, basis, where in rows]
     return out
 
 
-def _assumptions(a: Assessment) -> list[str]:
-    # The core states its own assumptions (N0, M0, a differentiation score): say each once.
-    stated = [p for p in problems(a) if p.code.endswith("-assumed")]
-    codes = {p.code for p in stated}
+def _status(report: TumorReport, plan: writeback.Plan) -> list[tuple[str, str]]:
+    """The "Missing", "Assumed", "Could not read" and "Recorded" lines (empty when none)."""
+    tumor, a = report.tumor, report.assessment
+    missing = [short(m) for m in a.missing]
+    ungraded = any(p.code == "grade-not-applicable" for p in problems(a))
+    if a.grade.grade is Grade.GX and not ungraded and not set(a.missing) & set(GRADE_PARTS):
+        missing.append("FNCLCC grade")
+    unreadable = [md(x) for x in tumor.unreadable]
+    unreadable += [md(p.message) for p in problems(a) if p.code.startswith("invalid-")]
+    return [
+        ("Missing", "; ".join(dict.fromkeys(missing))),
+        ("Assumed", " ".join(_assumptions(tumor, a))),
+        ("Could not read", " ".join(dict.fromkeys(unreadable))),
+        ("Recorded", _recorded(plan, a)),
+    ]
+
+
+def _assumptions(tumor: PrimaryTumor, a: Assessment) -> list[str]:
+    """N0/M0 by the AJCC convention first (most often assumed), then the core's own stated
+    assumptions (a differentiation score) and GX grouped with G1, each once."""
     out = []
-    if a.n_basis is Basis.ASSUMED and "n-assumed" not in codes:
+    n_assumed, m_assumed = a.n_basis is Basis.ASSUMED, a.m_basis is Basis.ASSUMED
+    if n_assumed and m_assumed:
         out.append(
-            "N0 assumed: no regional node finding is recorded (AJCC 8 has no NX for "
-            "soft tissue sarcoma; unknown nodal status is N0)."
+            "N0 and M0: no nodal or distant disease is recorded (AJCC 8 has no NX or MX); "
+            "confirm M0 by staging imaging."
         )
-    if a.m_basis is Basis.ASSUMED and "m-assumed" not in codes:
-        out.append("M0 assumed: no distant metastasis is recorded.")
-    out += [md(p.message) for p in stated]
-    higher = [p for p in problems(a) if p.code == "gx-grouped-with-g1"]
-    if higher:  # the core names the stage with G2 or G3 (CLINICAL.md section 1)
-        out += [md(p.message) for p in higher]
-    elif a.grade.grade is Grade.GX:
+    elif n_assumed:
+        out.append("N0: no regional node finding is recorded (AJCC 8 has no NX).")
+    elif m_assumed:
         out.append(
-            "GX: the FNCLCC grade cannot be assessed from the chart; AJCC groups GX "
-            "with G1, so the stage shown is the lower of the possibilities."
+            "M0: no distant metastasis is recorded (AJCC 8 has no MX); confirm by staging imaging."
         )
-    if a.grade.provisional:
+    convention = [
+        v
+        for k, v in (("n", a.n.value), ("m", a.m.value))
+        if (s := tumor.sources.get(k)) is not None and s.accepted == writeback.CONVENTION
+    ]
+    if convention:
         out.append(
-            "The grade is provisional (graded after neoadjuvant therapy or on a core biopsy)."
+            f"{' and '.join(convention)} by the AJCC convention for unrecorded nodal or distant "
+            "status, recorded from an accepted suggestion: not a finding."
         )
+    out += [
+        md(p.message)
+        for p in problems(a)
+        if p.code.endswith("-assumed") and p.code not in {"n-assumed", "m-assumed"}
+    ]
+    out += [md(p.message) for p in problems(a) if p.code == "gx-grouped-with-g1"]
     return list(dict.fromkeys(out))
 
 
-def _not_used(a: Assessment) -> list[str]:
-    """Chart values the core set aside as malformed or out of range (``invalid-*``: size,
-    histology, differentiation, mitotic count, necrosis), which no other card states."""
-    return list(dict.fromkeys(md(p.message) for p in problems(a) if p.code.startswith("invalid-")))
+def _recorded(plan: writeback.Plan, a: Assessment) -> str:
+    if plan.blocked:
+        return f"nothing to record yet: {md(plan.blocked)}" if a.ajcc_sts else ""
+    if not plan.is_recorded:
+        return ""
+    _kind, source = plan.recorded[0]  # the stage group when there is one, else T
+    when = f"on {md(source.date[:10])} " if source.date else ""
+    by = ", from an accepted suggestion" if source.accepted else ""
+    return f"{when}({md(source.reference)}){by}; nothing new to record."
+
+
+def _sources(a: Assessment) -> str:
+    """The human sources of the values shown, once: AJCC chapter and PDQ tables."""
+    tables: set[int] = set()
+    for step in (*a.grade.trace, *a.trace):
+        for match in _PDQ_TABLES.finditer(step.source):
+            tables.update(int(n) for n in re.findall(r"\d+", match.group(1)))
+    tables.discard(9)  # treatment agents by histology: cited on the treatment card
+    chapter = f"ch. {CHAPTERS[a.site]}" if a.site else "ch. 40-44"
+    pdq = f", via {link('NCI PDQ', PDQ_URL)} {_table_list(sorted(tables))}" if tables else ""
+    return f"Sources: AJCC Cancer Staging Manual 8th ed., {chapter}, and FNCLCC grading{pdq}."
+
+
+def _table_list(numbers: list[int]) -> str:
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    text = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+    return ("Table " if len(numbers) == 1 else "Tables ") + text
 
 
 def _record_suggestion(
-    report: TumorReport, *, new_uuid: NewUuid, observations: Observations
+    report: TumorReport, plan: writeback.Plan, *, new_uuid: NewUuid, observations: Observations
 ) -> Suggestion | None:
     resources = observations(report)
     if not resources:
@@ -194,7 +248,14 @@ def _record_suggestion(
     actions = [
         Action(type="create", description=describe_observation(r), resource=r) for r in resources
     ]
-    return Suggestion(label=SUGGESTION_LABEL, uuid=new_uuid(), actions=actions)
+    return Suggestion(
+        label=writeback.label(report, plan),
+        uuid=new_uuid(),
+        # A suggestion resting on the AJCC convention for N0/M0 needs the clinician's explicit
+        # agreement: never pre-selected (CDS Hooks 2.0 Suggestion.isRecommended).
+        isRecommended=not plan.assumed,
+        actions=actions,
+    )
 
 
 def describe_observation(resource: dict[str, Any]) -> str:

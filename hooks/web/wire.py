@@ -161,6 +161,7 @@ class Link(_Outbound):
     label: str
     url: str
     type: Literal["absolute", "smart"] = "absolute"
+    autoLaunchable: bool | None = None
 
 
 class Card(_Outbound):
