@@ -133,10 +133,11 @@ def _values_table(tumor: PrimaryTumor, a: Assessment) -> list[str]:
         else (src("differentiation"), src("mitoses"), src("necrosis_pct"))
     )
     stage_value = a.stage.value if a.stage else "none"
-    stage_basis = "derived" if a.stage else "-"
+    recorded_stage = src("stage") if a.stage and tumor.inputs.stage is a.stage else None
+    stage_basis = "recorded" if recorded_stage else "derived" if a.stage else "-"
     stage_from = (
-        _where(src("stage"))
-        if src("stage") and tumor.inputs.stage is a.stage
+        _where(recorded_stage)
+        if recorded_stage
         else f"AJCC 8th ed. ch. {CHAPTERS[a.site]}"
         if a.site
         else "-"
