@@ -2,6 +2,9 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# HealthChain (tests/compat) pins older fastapi/httpx/fhir.resources: its own environment.
+HC_VENV  ?= .venv-healthchain
+HC_STAMP := $(HC_VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
@@ -13,7 +16,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(HC_STAMP): tests/compat/healthchain.txt
+	python3 -m venv $(HC_VENV)
+	$(HC_VENV)/bin/python -m pip install --quiet -r tests/compat/healthchain.txt
+	touch $(HC_STAMP)
+
+setup: $(STAMP) $(HC_STAMP)
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -41,4 +49,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(HC_VENV) .mypy_cache .ruff_cache .pytest_cache
