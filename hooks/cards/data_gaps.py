@@ -10,6 +10,7 @@ from cds.model import Assessment, Grade, SiteGroup, Status, T, TumorInputs
 from hooks.cards.common import OVERRIDE_REASONS, STAGE_SOURCE, Assess, NewUuid, short
 from hooks.cards.markdown import DISCLAIMER, md, summary
 from hooks.fhir.model import TumorReport
+from hooks.fhir.writeback import grade_rests_on_assumption
 from hooks.web.wire import Card
 
 WHAT_TO_RECORD = {
@@ -39,6 +40,8 @@ def data_gaps_card(report: TumorReport, *, new_uuid: NewUuid, assess: Assess | N
         and not any(m in missing for m in GRADE_PARTS)
     ):
         missing.append("grade")
+    if "differentiation" not in missing and grade_rests_on_assumption(tumor, a):
+        missing.append("differentiation")  # the assumed score decides the grade: record it
     if not missing:
         return None
     lines = ["Recording these would complete the AJCC 8th edition staging:", ""]

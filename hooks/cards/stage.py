@@ -161,6 +161,8 @@ def _status(report: TumorReport, plan: writeback.Plan) -> list[tuple[str, str]]:
     ungraded = any(p.code == "grade-not-applicable" for p in problems(a))
     if a.grade.grade is Grade.GX and not ungraded and not set(a.missing) & set(GRADE_PARTS):
         missing.append("FNCLCC grade")
+    if writeback.grade_rests_on_assumption(tumor, a):
+        missing.append("differentiation score (it decides the grade)")
     unreadable = [md(x) for x in tumor.unreadable]
     unreadable += [md(p.message) for p in problems(a) if p.code.startswith("invalid-")]
     return [

@@ -112,7 +112,7 @@ def plan(report: TumorReport) -> Plan:
     if any(disagrees(p) for p in (*a.grade.problems, *a.problems)):
         return Plan(blocked="the chart's recorded staging disagrees with the AJCC 8 rules")
     grade_known = a.grade.grade is not Grade.GX
-    if grade_known and _grade_rests_on_assumption(tumor, a):
+    if grade_known and grade_rests_on_assumption(tumor, a):
         return Plan(blocked="the grade depends on the differentiation score, which is not recorded")
     src = tumor.sources
     recorded: list[tuple[str, Source]] = []
@@ -145,7 +145,7 @@ def _differentiation_assumed(a: Assessment) -> bool:
     return any(p.code == "differentiation-assumed" for p in a.grade.problems)
 
 
-def _grade_rests_on_assumption(tumor: PrimaryTumor, a: Assessment) -> bool:
+def grade_rests_on_assumption(tumor: PrimaryTumor, a: Assessment) -> bool:
     """Whether the computed grade would change with another differentiation score (1-3) than
     the one assumed for an unspecific histology (the core's ``differentiation-assumed``)."""
     if a.grade.basis is Basis.RECORDED or not _differentiation_assumed(a):

@@ -122,3 +122,21 @@ def test_every_card_offers_override_reasons() -> None:
     assert len(found) >= 3
     for card in found:
         assert card.overrideReasons, card.summary
+
+
+def test_a_grade_that_depends_on_an_assumed_differentiation_asks_for_the_score() -> None:
+    # Leiomyosarcoma NOS: differentiation 2 assumed; 14 mitoses (score 2), 30 % necrosis (1):
+    # G2 with 2 (total 5), G3 with 3 (total 6). The score decides: ask for it, record nothing.
+    inputs = TumorInputs(
+        site=SiteGroup.TRUNK_EXTREMITY,
+        histology="8890/3",
+        size_cm=Decimal(7),
+        mitoses=14,
+        necrosis_pct=Decimal(30),
+    )
+    [stage, *others] = cards(tumor(inputs))
+    assert stage.suggestions is None
+    assert "differentiation score (it decides the grade)" in line(stage, "Missing")
+    [gaps] = [c for c in others if c.indicator == "warning"]
+    assert gaps.summary.startswith("Record differentiation to complete staging")
+    assert "the FNCLCC differentiation score (1-3) for the histology" in (gaps.detail or "")

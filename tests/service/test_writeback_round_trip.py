@@ -166,6 +166,8 @@ async def test_accepting_the_suggestion_records_once_and_is_shown_as_recorded(
     assert "suggestions" not in stage
     assert all("suggestions" not in card for card in second)
     assert not [c for c in second if c["indicator"] == "warning"]  # no gaps, no discrepancy
+    # the same cards (no data note about our own Observations), the staging unchanged
+    assert [c["summary"] for c in second] == [c["summary"] for c in first]
     detail = stage["detail"]
     stage_ref = f"Observation/{stage_obs['id']}".replace("-", "\\-")
     assert f"- **Recorded**: on 2026\\-01\\-01 ({stage_ref}), from an accepted suggestion" in (
