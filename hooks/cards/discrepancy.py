@@ -15,6 +15,7 @@ from hooks.cards.common import (
 )
 from hooks.cards.markdown import DISCLAIMER, md, source_text, summary
 from hooks.fhir.model import TumorReport
+from hooks.fhir.writeback import DISCREPANCY_MARKERS, REJECTED_RECORDED, disagrees
 from hooks.web.wire import Card
 
 # The inputs a computed value rests on, named next to a recorded value that disagrees.
@@ -24,18 +25,11 @@ RELATED_SOURCES = {
     "differentiation": ("histology",),
     "stage": ("t", "n", "m", "grade", "size_cm"),
 }
-# Problem codes from the core that report a disagreement between the chart and the rules.
-DISCREPANCY_MARKERS = ("disagree", "differs", "discrepan", "conflict", "mismatch")
-# Recorded values the AJCC 8 rules reject or override: the chart disagrees with the rules too.
-REJECTED_RECORDED = frozenset(
-    {"t-invalid-for-site", "t-recorded-tx-with-size", "grade-recorded-for-ungraded-histology"}
-)
 
 
 def is_discrepancy(problem: Problem) -> bool:
-    return problem.code in REJECTED_RECORDED or any(
-        marker in problem.code for marker in DISCREPANCY_MARKERS
-    )
+    """The same test the write-back uses to hold back its suggestion (hooks.fhir.writeback)."""
+    return disagrees(problem)
 
 
 def discrepancy_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
@@ -64,3 +58,12 @@ def discrepancy_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
         source=STAGE_SOURCE,
         overrideReasons=list(OVERRIDE_REASONS),
     )
+
+
+__all__ = [
+    "DISCREPANCY_MARKERS",
+    "REJECTED_RECORDED",
+    "RELATED_SOURCES",
+    "discrepancy_card",
+    "is_discrepancy",
+]

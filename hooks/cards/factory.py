@@ -16,19 +16,30 @@ from dataclasses import dataclass
 
 from cds.model import Stage
 from hooks.cards.common import (
+    FIELD_SOURCES,
     OVERRIDE_REASONS,
     OVERRIDE_SYSTEM,
     PDQ_URL,
+    SITE_NAMES,
+    STAGE_SOURCE,
+    TREATMENT_SOURCE,
     Assess,
     Observations,
+    tnmg,
 )
-from hooks.cards.data_gaps import data_gaps_card
+from hooks.cards.data_gaps import WHAT_TO_RECORD, data_gaps_card
 from hooks.cards.data_notes import data_notes_card
-from hooks.cards.discrepancy import discrepancy_card, is_discrepancy
-from hooks.cards.markdown import md, truncate
+from hooks.cards.discrepancy import (
+    DISCREPANCY_MARKERS,
+    REJECTED_RECORDED,
+    RELATED_SOURCES,
+    discrepancy_card,
+    is_discrepancy,
+)
+from hooks.cards.markdown import DISCLAIMER, ROUTINE_STATUSES, SUMMARY_MAX, md, truncate
 from hooks.cards.notes import notes_card
 from hooks.cards.stage import describe_observation, stage_card
-from hooks.cards.treatment import GRADE_UNKNOWN_EXTENT, treatment_card
+from hooks.cards.treatment import GRADE_UNKNOWN_EXTENT, TRIALS_SEARCH, treatment_card
 from hooks.fhir.model import Extraction, TumorReport
 from hooks.web.wire import Card
 
@@ -83,15 +94,29 @@ class CardFactory:
         return data_notes_card(extraction, new_uuid=self.new_uuid)
 
 
+# The names this module had before the card kinds got their own modules, for existing callers.
 __all__ = [
+    "DISCLAIMER",
+    "DISCREPANCY_MARKERS",
+    "FIELD_SOURCES",
     "GRADE_UNKNOWN_EXTENT",
     "OVERRIDE_REASONS",
     "OVERRIDE_SYSTEM",
     "PDQ_URL",
+    "REJECTED_RECORDED",
+    "RELATED_SOURCES",
+    "ROUTINE_STATUSES",
+    "SITE_NAMES",
+    "STAGE_SOURCE",
+    "SUMMARY_MAX",
+    "TREATMENT_SOURCE",
+    "TRIALS_SEARCH",
+    "WHAT_TO_RECORD",
     "CardFactory",
     "Stage",
     "describe_observation",
     "is_discrepancy",
     "md",
+    "tnmg",
     "truncate",
 ]

@@ -61,10 +61,10 @@ CONVENTION_NOTE: Final = {
     ),
 }
 
-# Problem codes of the core that mean the chart's recorded staging disagrees with the rules
-# (the discrepancy card); hooks.cards.discrepancy shows the same set.
-_DISAGREE = ("disagree", "differs", "discrepan", "conflict", "mismatch")
-_REJECTED = frozenset(
+# Problem codes of the core that report a disagreement between the chart and the rules (the
+# discrepancy card shows them): markers in the code, and recorded values the rules reject.
+DISCREPANCY_MARKERS: Final = ("disagree", "differs", "discrepan", "conflict", "mismatch")
+REJECTED_RECORDED: Final = frozenset(
     {"t-invalid-for-site", "t-recorded-tx-with-size", "grade-recorded-for-ungraded-histology"}
 )
 _SCORES = ("differentiation", "mitotic", "necrosis", "total")
@@ -72,7 +72,7 @@ _SCORES = ("differentiation", "mitotic", "necrosis", "total")
 
 def disagrees(problem: Problem) -> bool:
     """Whether a problem of the core reports the chart disagreeing with the AJCC 8 rules."""
-    return problem.code in _REJECTED or any(m in problem.code for m in _DISAGREE)
+    return problem.code in REJECTED_RECORDED or any(m in problem.code for m in DISCREPANCY_MARKERS)
 
 
 @dataclass(frozen=True, slots=True)
