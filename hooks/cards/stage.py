@@ -228,7 +228,9 @@ def _sources(a: Assessment) -> str:
     tables.discard(9)  # treatment agents by histology: cited on the treatment card
     chapter = f"ch. {CHAPTERS[a.site]}" if a.site else "ch. 40-44"
     pdq = f", via {link('NCI PDQ', PDQ_URL)} {_table_list(sorted(tables))}" if tables else ""
-    return f"Sources: AJCC Cancer Staging Manual 8th ed., {chapter}, and FNCLCC grading{pdq}."
+    graded = any("FNCLCC" in step.source for step in a.grade.trace)
+    fnclcc = ", and FNCLCC grading" if graded else ""
+    return f"Sources: AJCC Cancer Staging Manual 8th ed., {chapter}{fnclcc}{pdq}."
 
 
 def _table_list(numbers: list[int]) -> str:
