@@ -2,6 +2,9 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# HealthChain (tests/compat) pins older fastapi/httpx/fhir.resources: its own environment.
+HC_VENV  ?= .venv-healthchain
+HC_STAMP := $(HC_VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
@@ -21,10 +24,15 @@ $(CHROMIUM):
 	apt-get -o DPkg::Lock::Timeout=600 update
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y chromium
 
+$(HC_STAMP): tests/compat/healthchain.txt
+	python3 -m venv $(HC_VENV)
+	$(HC_VENV)/bin/python -m pip install --quiet -r tests/compat/healthchain.txt
+	touch $(HC_STAMP)
+
 setup: $(STAMP)
 
 # What only the tests need from Debian (a browser, a database server), installed when missing.
-test-tools: $(CHROMIUM) postgresql
+test-tools: $(CHROMIUM) postgresql $(HC_STAMP)
 
 # The tests start a real PostgreSQL server (tests/ops): Debian's package, installed when missing.
 postgresql:
@@ -59,4 +67,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(HC_VENV) .mypy_cache .ruff_cache .pytest_cache

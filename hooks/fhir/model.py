@@ -28,6 +28,10 @@ class Source:
     date: str | None = None  # effective date/time as recorded (FHIR dateTime string)
     status: str | None = None  # the resource's status ("final", "preliminary", ...)
     text: str | None = None  # the value as the chart shows it, e.g. "55 mm", "pT2"
+    # Set when the resource is one of this service's own Observations, written from an accepted
+    # suggestion: "suggestion", or "convention" for an N0/M0 by the AJCC convention
+    # (hooks.fhir.writeback)
+    accepted: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,8 @@ class PrimaryTumor:
     # c/p prefix of each recorded category as read ("t", "n", "m", "stage" -> "c" or "p"),
     # so that emitted Observations keep a recorded pN1 pathologic and a cM0 clinical.
     prefixes: dict[str, str] = field(default_factory=dict)
+    # Facts in the chart that could not be read, one sentence each: never turned into assumptions
+    unreadable: tuple[str, ...] = ()
 
     @property
     def input_references(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import orjson
 from cds.assess import assess
 from hooks.fhir.extract import extract
 from hooks.fhir.model import Extraction, TumorReport
+from hooks.fhir.writeback import accepted_observations, mark_accepted
 
 
 def stage_patient(
@@ -21,8 +22,15 @@ def stage_patient(
     ``validate_all`` validates every resource with ``fhir.resources.R4B`` before reading (the
     default validates only the resources the result may rest on).
     """
+    resources = list(resources)
     extraction = extract(patient_id, resources, validate_all=validate_all)
-    reports = [TumorReport(tumor, assess(tumor.inputs)) for tumor in extraction.primaries]
+    # Our own Observations, read back, count as recorded by the clinician who accepted them;
+    # the stage card says they came from an accepted suggestion (hooks.fhir.writeback).
+    ours = accepted_observations(resources)
+    reports = [
+        TumorReport(mark_accepted(tumor, ours), assess(tumor.inputs))
+        for tumor in extraction.primaries
+    ]
     return extraction, reports
 
 

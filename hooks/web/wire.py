@@ -162,6 +162,7 @@ class Link(_Outbound):
     url: str
     type: Literal["absolute", "smart"] = "absolute"
     appContext: str | None = None  # passed to a SMART app by the EHR at launch
+    autoLaunchable: bool | None = None
 
 
 class Card(_Outbound):

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from hooks.cards.common import INFO_OVERRIDE_REASONS
 from hooks.cards.factory import OVERRIDE_REASONS, OVERRIDE_SYSTEM
 from hooks.fhir import codes, r4b
 from hooks.fhir.emit import SCORE_CODES, as_transaction_bundle, staging_observations
@@ -146,7 +147,7 @@ def test_override_reason_code_system_defines_every_reason_the_cards_offer() -> N
     for reason in offered:
         assert reason["system"] == system["url"]
         assert defined.get(reason["code"]) == reason["display"], reason["code"]
-    assert set(defined) == {reason.code for reason in OVERRIDE_REASONS}
+    assert set(defined) == {r.code for r in (*OVERRIDE_REASONS, *INFO_OVERRIDE_REASONS)}
 
 
 def test_site_value_sets_match_the_site_table() -> None:
