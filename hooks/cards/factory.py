@@ -27,6 +27,7 @@ from cds.model import (
     T,
     TumorInputs,
 )
+from hooks.cards import context as clinical_context
 from hooks.fhir.codes import CANONICAL_BASE
 from hooks.fhir.model import Extraction, PrimaryTumor, Source, TumorReport
 from hooks.web.wire import Action, Card, CardSource, Coding, Link, Suggestion
@@ -180,9 +181,17 @@ class CardFactory:
         """Per primary sarcoma: stage, treatment, data gaps, discrepancy, notes; then the data
         notes of the extraction. No primary sarcoma: no cards."""
         out: list[Card] = []
+        builds: tuple[Callable[[TumorReport], Card | None], ...] = (
+            self.treatment_card,
+            self.data_gaps_card,
+            self.discrepancy_card,
+        )
+        if reports and clinical_context.minor(extraction):  # the adult PDQ does not apply
+            out.append(self.pediatric_card(extraction))
+            builds = builds[1:]
         for report in reports:
             out.append(self.stage_card(report))
-            for build in (self.treatment_card, self.data_gaps_card, self.discrepancy_card):
+            for build in builds:
                 card = build(report)
                 if card is not None:
                     out.append(card)
@@ -223,6 +232,16 @@ class CardFactory:
             source=STAGE_SOURCE,
         )
 
+    def pediatric_card(self, extraction: Extraction) -> Card:
+        lines = [*clinical_context.pediatric_lines(extraction), "", DISCLAIMER]
+        return Card(
+            uuid=self.new_uuid(),
+            summary="Patient under 18: adult soft tissue sarcoma treatment guidance does not apply",
+            detail="\n".join(lines),
+            indicator="warning",
+            source=TREATMENT_SOURCE,
+        )
+
     # --- stage -----------------------------------------------------------------------------
 
     def stage_card(self, report: TumorReport) -> Card:
@@ -248,6 +267,7 @@ class CardFactory:
         assumptions = self._assumptions(a)
         if assumptions:
             lines += ["**Assumptions**", "", *[f"- {x}" for x in assumptions], ""]
+        lines += clinical_context.stage_lines(tumor, self.assess, md)
         unused = _not_used(a)
         if unused:
             lines += ["**Chart data not used**", "", *[f"- {x}" for x in unused], ""]
@@ -408,7 +428,13 @@ class CardFactory:
             )
         else:
             said = stage
+        follow_up = [
+            f"- **{md(o.title)}**: {md(o.detail)} ({md(o.source)})"
+            for o in a.treatment
+            if o.kind == "follow-up"
+        ]
         lines = [
+            *clinical_context.resolved_lead(tumor, follow_up, md),
             f"Options the NCI PDQ summary describes for {said} "
             f"({md(tumor.description) or 'primary sarcoma'}), in our words:",
             "",
@@ -433,6 +459,8 @@ class CardFactory:
             )
         )
         prefix = f"Treatment options for {stage}" if a.stage else "Treatment options"
+        if tumor.resolved:
+            prefix = "Recorded as resolved: follow-up first"
         return Card(
             uuid=self.new_uuid(),
             summary=_summary(prefix, tumor.description),

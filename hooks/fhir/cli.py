@@ -129,6 +129,7 @@ def _stage_fhir(args: argparse.Namespace) -> int:
             item["classification"] = tumor.classification.value
             item["preliminary"] = tumor.preliminary
             item["notes"] = list(tumor.notes)
+            _context_keys(item, tumor, extraction)
             out.append(item)
         print(json.dumps(out, indent=2))
     elif not reports:
@@ -144,6 +145,29 @@ def _stage_fhir(args: argparse.Namespace) -> int:
             print(assessment_text(report.assessment))
             print()
     return 0
+
+
+def _context_keys(item: dict[str, Any], tumor: Any, extraction: Any) -> None:
+    """Issue 9 context: merged duplicates, clinical status, yp values, unattributed
+    metastases, and for a patient under 18 no adult (PDQ) treatment options."""
+    from hooks.cards.context import minor  # noqa: PLC0415
+
+    item["also"] = [r.removeprefix("Condition/") for r in tumor.also]
+    item["clinical_status"] = tumor.clinical_status
+    item["resolved"] = tumor.resolved
+    item["post_treatment"] = {
+        name: [{"reference": s.reference, "text": s.text, "date": s.date} for s in sources]
+        for name, sources in tumor.post_treatment.items()
+    }
+    item["possible_metastases"] = list(tumor.possible_metastases)
+    item["age_years"] = extraction.age_years
+    if minor(extraction):
+        item["treatment"] = []
+        item["notes"].append(
+            f"The patient is {extraction.age_years} years old: the adult NCI PDQ summary does "
+            "not apply (pediatric soft tissue sarcoma has its own PDQ summary, Childhood Soft "
+            "Tissue Sarcoma Treatment); no adult treatment options are given."
+        )
 
 
 def _bundle(patient: str, reports: list[Any]) -> dict[str, Any]:

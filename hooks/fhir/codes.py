@@ -293,6 +293,8 @@ _NAMES: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     (re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])"), morphology)
     for name, morphology in sorted(_HISTOLOGY["names"].items(), key=lambda item: -len(item[0]))
 )
+#: SNOMED CT morphologic abnormality -> ICD-O-3 morphology (read by concept id, not display).
+MORPHOLOGY_SCT: Final[dict[str, str]] = dict(_load("morphology.toml")["concepts"])
 _MORPHOLOGY_RE: Final = re.compile(r"^(?P<h>\d{4})\s*/\s*(?P<b>[0-9])$")
 
 

@@ -24,9 +24,10 @@ first (tests assert both paths give the same tumors).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
-from hooks.fhir import codes, conditions, r4b
+from hooks.fhir import codes, conditions, context, r4b
 from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import collect, flatten, subject_of
 from hooks.fhir.conditions import ConditionInfo, Kind, site_words
@@ -38,9 +39,15 @@ __all__ = ["extract", "flatten", "subject_of"]
 
 
 def extract(
-    patient_id: str, resources: Iterable[Mapping[str, Any]], *, validate_all: bool = False
+    patient_id: str,
+    resources: Iterable[Mapping[str, Any]],
+    *,
+    validate_all: bool = False,
+    today: date | None = None,
 ) -> Extraction:
-    """Read one patient's resources (single resources and Bundles in any mix)."""
+    """Read one patient's resources (single resources and Bundles in any mix). ``today`` is
+    the date the patient's age is computed for (default: today in UTC)."""
+    resources = list(resources)
     data = collect(patient_id, resources, validate_all)
     valid: dict[str, bool] = {}
 
@@ -83,6 +90,12 @@ def extract(
         data, infos=infos, findings=findings, obs_links=obs_links, targets=targets
     )
     primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
+    # One tumor recorded twice (problem list and encounter diagnosis): read as one, both cited;
+    # Observations naming either belong to it.
+    merged = context.duplicates(primaries, infos, data.resources)
+    primaries = [ref for ref in primaries if ref not in merged]
+    for obs, linked in targets.items():
+        targets[obs] = {merged.get(c, c) for c in linked}
     others = [ref for ref, info in infos.items() if info.kind is Kind.OTHER_CANCER]
     unlinked = [
         ref
@@ -98,14 +111,21 @@ def extract(
 
     owner = attach(data, primaries=primaries, others=others, findings=findings, targets=targets)
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
-    context = Context(data, infos, primaries, others, secondaries, findings, owner)
-    tumors = tuple(tumor(context, ref) for ref in primaries)
+    shared = Context(data, infos, primaries, others, secondaries, findings, owner, merged)
+    tumors = tuple(tumor(shared, ref) for ref in primaries)
+    flat, _ = flatten(resources)
+    age, age_note = context.age_years(patient_id, flat, today or datetime.now(UTC).date())
+    if age_note:
+        data.notes.append(age_note)
+    unattributed = tuple(dict.fromkeys(m for t in tumors for m in t.possible_metastases))
     return Extraction(
         patient_id=patient_id,
         primaries=tumors,
         notes=tuple(data.notes),
         other_patient=data.other_patient,
         histology_needed=histology_needed,
+        unattributed_metastases=unattributed,
+        age_years=age,
     )
 
 
