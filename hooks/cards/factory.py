@@ -203,7 +203,10 @@ class CardFactory:
         # the clinician and the EHR team must hear about rather than an empty answer) and a
         # cancer at a soft tissue site whose histology is missing (it may be a sarcoma).
         if extraction.notes and (
-            reports or extraction.other_patient or extraction.histology_needed
+            reports
+            or extraction.other_patient
+            or extraction.histology_needed
+            or extraction.out_of_scope
         ):
             out.append(self.data_notes_card(extraction))
         return out

@@ -126,6 +126,7 @@ def extract(
         histology_needed=histology_needed,
         unattributed_metastases=unattributed,
         age_years=age,
+        out_of_scope=tuple(r for r in others if infos[r].reason == conditions.GIST_REASON),
     )
 
 

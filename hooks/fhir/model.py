@@ -86,6 +86,9 @@ class Extraction:
     # the time of the call, from Patient.birthDate (None when not known).
     unattributed_metastases: tuple[str, ...] = ()
     age_years: int | None = None
+    # Cancer Conditions coded as a tumor outside the STS chapters that a chart may call a
+    # sarcoma (ICD-10-CM C49.A- GIST): not staged, and the data notes card says why.
+    out_of_scope: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
