@@ -77,7 +77,6 @@ OTHER_GRADE_VALUES: Final[dict[Coded, str]] = {
     _coded(k): v for k, v in _INPUTS["other_grade_values"].items()
 }
 _COND = _INPUTS["conditions"]
-SECONDARY_SCT: Final = frozenset(_coded(c) for c in _COND["secondary_sct"])
 SECONDARY_PROFILE: Final[str] = _COND["secondary_profile"]
 PRIMARY_PROFILE: Final[str] = _COND["primary_profile"]
 SARCOMA_ICD10CM: Final[tuple[str, ...]] = tuple(_COND["sarcoma_icd10cm_prefixes"])
