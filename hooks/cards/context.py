@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from cds.model import Assessment, M, TumorInputs
+from hooks.fhir.attach import FIELD_NAMES
 from hooks.fhir.context import ADULT_AGE
-from hooks.fhir.model import Extraction, PrimaryTumor, Source
+from hooks.fhir.model import Extraction, PrimaryTumor, Source, TumorReport
 
 CHILDHOOD_PDQ_URL = (
     "https://www.cancer.gov/types/soft-tissue-sarcoma/hp/child-soft-tissue-treatment-pdq"
@@ -29,15 +30,21 @@ def minor(extraction: Extraction) -> bool:
     return extraction.age_years is not None and extraction.age_years < ADULT_AGE
 
 
+def without_adult_treatment(report: TumorReport) -> TumorReport:
+    """The report less the adult PDQ treatment options, notes and the trace step that chose
+    them: for a patient under 18 none of them applies."""
+    a = report.assessment
+    kept = tuple(step for step in a.trace if not step.table.startswith("pdq-"))
+    return replace(report, assessment=replace(a, treatment=(), trace=kept))
+
+
 def pediatric_lines(extraction: Extraction) -> list[str]:
     return [
         f"This patient is {extraction.age_years} years old. The staging below follows AJCC 8th "
         "edition, but the treatment options this service offers come from the NCI PDQ summary "
         "for **adults** and do not apply: soft tissue sarcoma in children and adolescents is "
         "covered by the separate PDQ summary Childhood Soft Tissue Sarcoma Treatment, and "
-        "rhabdomyosarcoma by its own. No adult treatment card is shown.",
-        "",
-        f"Childhood Soft Tissue Sarcoma Treatment (PDQ): {CHILDHOOD_PDQ_URL}",
+        "rhabdomyosarcoma by its own. No adult treatment options or notes are shown.",
     ]
 
 
@@ -64,7 +71,8 @@ def stage_lines(tumor: PrimaryTumor, assess: Assess | None, md: Escape) -> list[
         lines += ["**After neoadjuvant therapy (yp; not used for this stage)**", ""]
         for field_name, sources in tumor.post_treatment.items():
             for source in sources:
-                lines.append(f"- {md(field_name)}: {_shown(source, md)}")
+                what = FIELD_NAMES.get(field_name, field_name)
+                lines.append(f"- post-treatment {md(what)}: {_shown(source, md)}")
         lines.append("")
     return lines
 
@@ -87,7 +95,7 @@ def resolved_lead(tumor: PrimaryTumor, follow_up: list[str], md: Escape) -> list
         "",
         *follow_up,
         "",
-        "If the disease is active again (recurrence), the options the summary describes for "
-        "the stage recorded were:",
+        "For reference only, should the disease become active again (then discuss it as "
+        "recurrent disease):",
         "",
     ]

@@ -181,17 +181,12 @@ class CardFactory:
         """Per primary sarcoma: stage, treatment, data gaps, discrepancy, notes; then the data
         notes of the extraction. No primary sarcoma: no cards."""
         out: list[Card] = []
-        builds: tuple[Callable[[TumorReport], Card | None], ...] = (
-            self.treatment_card,
-            self.data_gaps_card,
-            self.discrepancy_card,
-        )
         if reports and clinical_context.minor(extraction):  # the adult PDQ does not apply
             out.append(self.pediatric_card(extraction))
-            builds = builds[1:]
+            reports = [clinical_context.without_adult_treatment(r) for r in reports]
         for report in reports:
             out.append(self.stage_card(report))
-            for build in builds:
+            for build in (self.treatment_card, self.data_gaps_card, self.discrepancy_card):
                 card = build(report)
                 if card is not None:
                     out.append(card)
@@ -243,6 +238,12 @@ class CardFactory:
             detail="\n".join(lines),
             indicator="warning",
             source=TREATMENT_SOURCE,
+            links=[
+                Link(
+                    label="NCI PDQ: Childhood Soft Tissue Sarcoma Treatment",
+                    url=clinical_context.CHILDHOOD_PDQ_URL,
+                )
+            ],
         )
 
     # --- stage -----------------------------------------------------------------------------
@@ -257,7 +258,9 @@ class CardFactory:
             prefix = f"No AJCC 8 stage group ({tnmg(tumor, a)})"
         else:
             prefix = f"AJCC 8 stage needs more data ({tnmg(tumor, a)})"
-        lines = [self._headline(tumor, a), "", *self._values_table(tumor, a), ""]
+        lines = [self._headline(tumor, a), ""]
+        lines += clinical_context.stage_lines(tumor, self.assess, md)  # before the values
+        lines += [*self._values_table(tumor, a), ""]
         if a.trace or a.grade.trace:
             lines += ["**How it was decided**", ""]
             steps = {(s.table, s.row, s.explanation): s for s in (*a.grade.trace, *a.trace)}
@@ -270,7 +273,6 @@ class CardFactory:
         assumptions = self._assumptions(a)
         if assumptions:
             lines += ["**Assumptions**", "", *[f"- {x}" for x in assumptions], ""]
-        lines += clinical_context.stage_lines(tumor, self.assess, md)
         unused = _not_used(a)
         if unused:
             lines += ["**Chart data not used**", "", *[f"- {x}" for x in unused], ""]

@@ -92,6 +92,7 @@ class Case:
     card_summaries: tuple[str, ...] = ()  # substrings some card summary must contain
     card_details: tuple[str, ...] = ()  # substrings some card detail must contain
     no_card: tuple[str, ...] = ()  # substrings no card summary may contain
+    no_detail: tuple[str, ...] = ()  # substrings no card detail may contain
 
 
 CASES = [
@@ -293,6 +294,7 @@ CASES = [
         {"lms": Expect("IIIA", keys={"treatment": []}, note="does not apply")},
         card_summaries=("Patient under 18",),
         no_card=("Treatment options",),
+        no_detail=("function-sparing wide excision", "Treatment Options for Stage"),
     ),
     Case(
         "gist-icd10-c49a-not-staged",

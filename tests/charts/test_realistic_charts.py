@@ -82,3 +82,5 @@ async def test_patient_view_service(case: Case, settings: Settings) -> None:
         assert wanted in details, (wanted, case.source)
     for unwanted in case.no_card:
         assert not any(unwanted in s for s in summaries), (unwanted, summaries)
+    for unwanted in case.no_detail:
+        assert unwanted not in details, (unwanted, case.source)
