@@ -196,10 +196,10 @@ def age_years(
             parts = [int(p) for p in str(born).split("-")]
         except ValueError:
             return None, f"Patient/{patient_id} birthDate {born!r} could not be read."
-        if len(parts) == 1:  # a year only: the age is known to within a year
-            years = today.year - parts[0]
+        if len(parts) == 1:  # a year only: one of two ages; the lower is given when both
+            years = today.year - parts[0]  # fall on the same side of 18
             if years - 1 >= ADULT_AGE or years < ADULT_AGE:
-                return (years - 1 if years - 1 >= ADULT_AGE else years), None
+                return years - 1, None
             return None, f"Patient/{patient_id} birthDate {born!r} gives no exact age."
         year, month = parts[0], parts[1]
         day = parts[2] if len(parts) > 2 else 1
