@@ -37,6 +37,12 @@ _REGIONAL_GROUP: Final[dict[str, tuple[str, ...]]] = {
 }
 MORPHOLOGY_SCT: Final = codes.MORPHOLOGY_SCT
 
+_NODE_REGION_WORDS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
+    (re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])", re.IGNORECASE), region)
+    for region, words in _TABLE["node_words"].items()
+    for word in words
+)
+
 # Text fallback: words clinicians use for a metastasis ("Lung mets", "metastatic disease to
 # liver", "secondary deposit"), unless negated or historical.
 _METASTASIS_WORDS: Final = re.compile(
@@ -69,8 +75,39 @@ def _profiles(resource: JSON) -> list[str]:
     return [str(p).split("|", maxsplit=1)[0] for p in as_list(meta.get("profile"))]
 
 
+def with_region(found: Secondary | None, resource: JSON) -> Secondary | None:
+    """A nodal metastasis whose code names no region: the region its own words name, if
+    exactly one (said in ``how``)."""
+    if found is None or not found.nodal or found.region is not None:
+        return found
+    texts = [concept_text(resource.get("code")) or ""]
+    texts += [concept_text(site) or "" for site in as_list(resource.get("bodySite"))]
+    named = {
+        (region, match.group(0))
+        for text in texts
+        for pattern, region in _NODE_REGION_WORDS
+        if (match := pattern.search(text))
+    }
+    regions = {region for region, _ in named}
+    if len(regions) != 1:
+        return found
+    word = sorted(w for _, w in named)[0]
+    return Secondary(
+        f"{found.how} (node region read from its words: {word!r})",
+        nodal=True,
+        region=regions.pop(),
+        by_text=found.by_text,
+        problem=found.problem,
+    )
+
+
 def by_code(resource: JSON) -> Secondary | None:
-    """A metastasis by its code or profile (never by its words)."""
+    """A metastasis by its code or profile (never by its words); a nodal one whose code names
+    no region takes the region its words name."""
+    return with_region(_by_code(resource), resource)
+
+
+def _by_code(resource: JSON) -> Secondary | None:
     code = resource.get("code")
     found = codings(code)
     for system, value in found:
@@ -104,8 +141,14 @@ def by_text(resource: JSON) -> Secondary | None:
         if unknown
         else f"no code for a metastasis; read as a metastasis from its text {text!r}"
     )
-    return Secondary(
-        f"its text {text!r}", nodal=bool(_NODE_WORDS.search(text)), by_text=True, problem=problem
+    return with_region(
+        Secondary(
+            f"its text {text!r}",
+            nodal=bool(_NODE_WORDS.search(text)),
+            by_text=True,
+            problem=problem,
+        ),
+        resource,
     )
 
 

@@ -147,6 +147,21 @@ CASES = [
         {"lms": Expect("IV", "T2", "N0", "M1", note="non-regional")},
     ),
     Case(
+        "nodes-unspecified-code-region-in-words",
+        "ICD-10-CM C77.9 (lymph node, unspecified) with the text 'Axillary LN mets' for a thigh "
+        "primary: the region comes from the words (axilla), which does not drain the thigh: "
+        "M1 -> IV (AJCC 8 general rules; PDQ Table 7)",
+        thigh_chart(metastasis("nodes", b.concept(b.ICD10, "C77.9", "Axillary LN mets"))),
+        {"lms": Expect("IV", "T2", "N0", "M1", note="node region read from its words")},
+    ),
+    Case(
+        "nodes-no-region-read-as-regional-with-warning",
+        "ICD-10-CM C77.9 with no text: the region is unknown; read as N1 (regional) and the note "
+        "says non-regional nodes would be M1; trunk/extremity N1 M0 -> IV (PDQ Table 7)",
+        thigh_chart(metastasis("nodes", b.concept(b.ICD10, "C77.9"))),
+        {"lms": Expect("IV", "T2", "N1", "M0", note="if these nodes are not regional")},
+    ),
+    Case(
         "retroperitoneum-regional-nodes",
         "retroperitoneal DDLPS 180 mm G3 (T4) with intra-abdominal nodes (C77.2): regional, N1 "
         "M0 -> IIIB for the retroperitoneum (PDQ Table 7; AJCC 8 ch. 44)",

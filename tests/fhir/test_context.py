@@ -165,3 +165,25 @@ def test_unknown_snomed_morphology_is_reported_by_code() -> None:
     found = histology(concept)
     assert found.morphology == "8890/3"
     assert any("SNOMED CT morphology 999999999" in p for p in found.problems)
+
+
+@pytest.mark.parametrize(
+    ("code", "region"),
+    [
+        (b.concept(b.ICD10, "C77.9", "Inguinal node mets"), "inguinal and lower limb"),
+        ({"text": "Axillary lymph node metastasis"}, "axilla and upper limb"),
+        ({"text": "Lymph node metastases"}, None),
+        # two regions named: not decided from words
+        (b.concept(b.ICD10, "C77.8", "Axillary and inguinal nodes"), None),
+        # the code's region wins over words
+        (b.concept(b.ICD10, "C77.3", "Groin nodes"), "axilla and upper limb"),
+    ],
+)
+def test_node_region_from_words_only_when_the_code_names_none(
+    code: b.JSON, region: str | None
+) -> None:
+    info = conditions.classify({"resourceType": "Condition", "code": code})
+    assert info.kind is Kind.SECONDARY
+    assert info.secondary is not None
+    assert info.secondary.nodal
+    assert info.secondary.region == region
