@@ -147,8 +147,10 @@ def duplicates(
     primaries: Sequence[str], infos: Mapping[str, ConditionInfo], resources: Mapping[str, JSON]
 ) -> dict[str, str]:
     """Conditions that record the same tumor twice (e.g. a problem-list entry and an encounter
-    diagnosis): same ICD-O-3 histology and same site. Returns duplicate -> the one kept (the
-    first in the chart)."""
+    diagnosis): the same recorded ICD-O-3 histology and the same site (site group,
+    topography and laterality). Conditions without a histology are never merged: two of them
+    at one site may be two tumors. Returns duplicate -> the one kept (the first in the
+    chart)."""
     merged: dict[str, str] = {}
     seen: dict[tuple[Any, ...], str] = {}
     for ref in primaries:
@@ -156,8 +158,7 @@ def duplicates(
         where = conditions.site(resources[ref])
         if info.morphology is None or where.site is None:
             continue
-        side = _side(resources[ref])
-        key = (info.morphology, where.site.site, where.site.topography, side)
+        key = (info.morphology, where.site.site, where.site.topography, _side(resources[ref]))
         if key in seen:
             merged[ref] = seen[key]
         else:
