@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from hooks.fhir import codes, conditions, context, r4b
+from hooks.fhir import codes, conditions, context, r4b, secondary
 from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import collect, flatten, subject_of
 from hooks.fhir.conditions import ConditionInfo, Kind, site_words
@@ -68,6 +68,11 @@ def extract(
             info = conditions.classify(resource)
             if info.kind is not Kind.NONE:
                 infos[ref] = info
+            elif (words := secondary.uncertain(resource)) is not None:
+                data.notes.append(
+                    f"{ref} ({words}) mentions a metastasis as negated, historical or suspected "
+                    "and was not counted as one."
+                )
     mark = len(data.notes)  # notes on the cancers go before those on Observations
 
     findings: dict[str, Finding] = {}

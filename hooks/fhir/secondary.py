@@ -152,6 +152,15 @@ def by_text(resource: JSON) -> Secondary | None:
     )
 
 
+def uncertain(resource: JSON) -> str | None:
+    """Words of a metastasis that were not read as one (negated, historical, suspected): a
+    note for the chart, so the clinician knows it was seen and not counted."""
+    text = concept_text(resource.get("code")) or ""
+    if text and _METASTASIS_WORDS.search(text) and _NEGATED.search(text):
+        return text
+    return None
+
+
 def name_of(resource: JSON) -> str:
     """What to call the metastasis in a note: the chart's words, else the concept's name."""
     text = concept_text(resource.get("code"))

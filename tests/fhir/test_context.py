@@ -187,3 +187,19 @@ def test_node_region_from_words_only_when_the_code_names_none(
     assert info.secondary is not None
     assert info.secondary.nodal
     assert info.secondary.region == region
+
+
+def test_a_suspected_metastasis_is_not_counted_and_the_chart_notes_say_so() -> None:
+    pid = "p3"
+    primary = b.condition(
+        "lms",
+        pid,
+        code=b.concept(b.ICD10, "C49.22", "LMS thigh"),
+        morphology=(b.ICDO3, "8890/3"),
+        site=b.concept(b.SCT, "68367000"),
+    )
+    suspected = b.condition("susp", pid, code={"text": "Suspected lung metastases"})
+    extraction = extract(pid, [b.patient(pid), primary, suspected])
+    [tumor] = extraction.primaries
+    assert tumor.inputs.m is None
+    assert any("Condition/susp" in n and "not counted" in n for n in extraction.notes)
