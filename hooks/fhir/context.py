@@ -29,8 +29,8 @@ ADULT_AGE: Final = 18
 
 # An Observation measured after neoadjuvant therapy: a y-prefixed category (ypT2, yT1) or the
 # words pathology reports and mCODE-based exports use for it.
-_Y_PREFIX: Final = re.compile(r"(?<![A-Za-z])y[cp]?[TNM]\s*[0-4X]", re.IGNORECASE)
 _AFTER_TREATMENT: Final = re.compile(
+    r"(?<![A-Za-z])y[cp]?[TNM]\s*[0-4X]|"
     r"\b(?:post[- ]?(?:neoadjuvant|treatment|therapy|chemotherapy|radiation|radiotherapy)|"
     r"(?:after|following)\s+(?:neoadjuvant|preoperative)\s+(?:therapy|treatment|"
     r"chemotherapy|radiation|radiotherapy|chemoradiation)|ypTNM|treatment effect)\b",
@@ -61,11 +61,8 @@ def _texts(resource: JSON) -> Iterable[str]:
 
 def post_treatment(resource: JSON) -> str | None:
     """Why an Observation describes the tumor after neoadjuvant therapy, or None."""
-    for text in _texts(resource):
-        found = _Y_PREFIX.search(text) or _AFTER_TREATMENT.search(text)
-        if found:
-            return f"{found.group(0)!r}"
-    return None
+    found = _AFTER_TREATMENT.search("\n".join(_texts(resource)))
+    return f"{found.group(0)!r}" if found else None
 
 
 def lesion(resource: JSON, aliases: Mapping[str, str]) -> tuple[str, ...] | None:

@@ -47,7 +47,6 @@ def extract(
 ) -> Extraction:
     """Read one patient's resources (single resources and Bundles in any mix). ``today`` is
     the date the patient's age is computed for (default: today in UTC)."""
-    resources = list(resources)
     data = collect(patient_id, resources, validate_all)
     valid: dict[str, bool] = {}
 
@@ -97,7 +96,7 @@ def extract(
     primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
     # One tumor recorded twice (problem list and encounter diagnosis): read as one, both cited;
     # Observations naming either belong to it.
-    merged = context.duplicates(primaries, infos, data.resources)
+    merged = context.duplicates(primaries, infos, data.resources) if len(primaries) > 1 else {}
     primaries = [ref for ref in primaries if ref not in merged]
     for obs, linked in targets.items():
         targets[obs] = {merged.get(c, c) for c in linked}
@@ -118,8 +117,8 @@ def extract(
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
     shared = Context(data, infos, primaries, others, secondaries, findings, owner, merged)
     tumors = tuple(tumor(shared, ref) for ref in primaries)
-    flat, _ = flatten(resources)
-    age, age_note = context.age_years(patient_id, flat, today or datetime.now(UTC).date())
+    patient = [data.patient] if data.patient is not None else []
+    age, age_note = context.age_years(patient_id, patient, today or datetime.now(UTC).date())
     if age_note:
         data.notes.append(age_note)
     unattributed = tuple(dict.fromkeys(m for t in tumors for m in t.possible_metastases))
