@@ -203,3 +203,24 @@ def test_a_suspected_metastasis_is_not_counted_and_the_chart_notes_say_so() -> N
     [tumor] = extraction.primaries
     assert tumor.inputs.m is None
     assert any("Condition/susp" in n and "not counted" in n for n in extraction.notes)
+
+
+def test_a_remembered_response_is_for_one_day_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cards depend on the age on the day of the call (an 18th birthday changes them), so
+    # the key responses are remembered under includes the date.
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from hooks.services import staging  # noqa: PLC0415
+
+    class Day:
+        value = datetime(2026, 3, 4, 23, 59, tzinfo=UTC)
+
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:
+            return cls.value
+
+    monkeypatch.setattr(staging, "datetime", Day)
+    chart = [b.patient("p", "2008-03-05")]
+    before = staging.chart_key("p", chart)
+    Day.value = datetime(2026, 3, 5, 0, 1, tzinfo=UTC)
+    assert staging.chart_key("p", chart) != before
