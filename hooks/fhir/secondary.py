@@ -37,6 +37,8 @@ _REGIONAL_GROUP: Final[dict[str, tuple[str, ...]]] = {
 }
 MORPHOLOGY_SCT: Final = codes.MORPHOLOGY_SCT
 
+#: SNOMED CT lymph node body structure -> node region ("" when it names none).
+LYMPH_NODE_SITES: Final[dict[str, str]] = dict(_TABLE["lymph_node_sites"])
 _NODE_REGION_WORDS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     (re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])", re.IGNORECASE), region)
     for region, words in _TABLE["node_words"].items()
@@ -75,10 +77,29 @@ def _profiles(resource: JSON) -> list[str]:
     return [str(p).split("|", maxsplit=1)[0] for p in as_list(meta.get("profile"))]
 
 
+def _with_node_site(found: Secondary, resource: JSON) -> Secondary:
+    """A metastasis whose bodySite is a lymph node structure is nodal, in that node region
+    unless its code already names one."""
+    for site in as_list(resource.get("bodySite")):
+        for system, code in codings(site):
+            if system == codes.SCT and code in LYMPH_NODE_SITES:
+                region = found.region or LYMPH_NODE_SITES[code] or None
+                how = (
+                    found.how
+                    if found.nodal and found.region
+                    else (f"{found.how}, body site SNOMED CT {code} (a lymph node)")
+                )
+                return Secondary(how, True, region, found.by_text, found.problem)
+    return found
+
+
 def with_region(found: Secondary | None, resource: JSON) -> Secondary | None:
-    """A nodal metastasis whose code names no region: the region its own words name, if
-    exactly one (said in ``how``)."""
-    if found is None or not found.nodal or found.region is not None:
+    """A nodal metastasis whose code names no region: the region of its lymph node body
+    site, else the region its own words name, if exactly one (said in ``how``)."""
+    if found is None:
+        return None
+    found = _with_node_site(found, resource)
+    if not found.nodal or found.region is not None:
         return found
     texts = [concept_text(resource.get("code")) or ""]
     texts += [concept_text(site) or "" for site in as_list(resource.get("bodySite"))]

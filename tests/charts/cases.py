@@ -162,6 +162,21 @@ CASES = [
         {"lms": Expect("IV", "T2", "N1", "M0", note="if these nodes are not regional")},
     ),
     Case(
+        "mcode-metastasis-at-an-axillary-node-body-site",
+        "mCODE shape: SNOMED CT 128462008 with bodySite 68171009 (axillary lymph node) and no "
+        "text, for a thigh primary: nodal, axillary nodes do not drain the thigh: M1 -> IV "
+        "(AJCC 8 general rules; PDQ Table 7)",
+        thigh_chart(
+            metastasis(
+                "nodes",
+                b.concept(b.SCT, "128462008"),
+                site=b.concept(b.SCT, "68171009"),
+                profile="mcode-secondary-cancer-condition",
+            )
+        ),
+        {"lms": Expect("IV", "T2", "N0", "M1", note="a lymph node")},
+    ),
+    Case(
         "retroperitoneum-regional-nodes",
         "retroperitoneal DDLPS 180 mm G3 (T4) with intra-abdominal nodes (C77.2): regional, N1 "
         "M0 -> IIIB for the retroperitoneum (PDQ Table 7; AJCC 8 ch. 44)",

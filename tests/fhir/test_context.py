@@ -224,3 +224,23 @@ def test_a_remembered_response_is_for_one_day_only(monkeypatch: pytest.MonkeyPat
     before = staging.chart_key("p", chart)
     Day.value = datetime(2026, 3, 5, 0, 1, tzinfo=UTC)
     assert staging.chart_key("p", chart) != before
+
+
+@pytest.mark.parametrize(
+    ("site", "region"),
+    [
+        ("68171009", "axilla and upper limb"),  # axillary lymph node structure
+        ("279763008", "inguinal and lower limb"),  # inguinofemoral lymph node group
+        ("59441001", None),  # structure of lymph node: no region
+    ],
+)
+def test_a_metastasis_at_a_lymph_node_body_site_is_nodal(site: str, region: str | None) -> None:
+    resource = {
+        "resourceType": "Condition",
+        "code": b.concept(b.SCT, "128462008"),
+        "bodySite": [b.concept(b.SCT, site)],
+    }
+    info = conditions.classify(resource)
+    assert info.secondary is not None
+    assert info.secondary.nodal
+    assert info.secondary.region == region
