@@ -160,6 +160,24 @@ def _context_keys(item: dict[str, Any], tumor: Any, extraction: Any) -> None:
         for name, sources in tumor.post_treatment.items()
     }
     item["possible_metastases"] = list(tumor.possible_metastases)
+    if tumor.possible_metastases:
+        from dataclasses import replace  # noqa: PLC0415
+
+        from cds.assess import assess  # noqa: PLC0415
+        from cds.model import M  # noqa: PLC0415
+
+        hypo = assess(replace(tumor.inputs, m=M.M1))
+        group = hypo.stage.value if hypo.stage else "no stage group"
+        item["stage_if_metastasis_belongs"] = hypo.stage.value if hypo.stage else None
+        item["notes"].append(
+            f"{', '.join(tumor.possible_metastases)} could not be attributed: M1 if this "
+            f"metastasis belongs to it (stage {group})."
+        )
+    if tumor.resolved:
+        item["notes"].append(
+            f"The disease is recorded as resolved ({tumor.resolved}): follow-up first, not "
+            "first-line treatment."
+        )
     item["age_years"] = extraction.age_years
     if minor(extraction):
         item["treatment"] = []

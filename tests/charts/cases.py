@@ -203,8 +203,23 @@ CASES = [
             metastasis("mets", b.concept(b.SCT, "94391008")),
         ],
         {
-            "lms": Expect("IIIA", m="M0", keys={"possible_metastases": ["Condition/mets"]}),
-            "ddlps": Expect("IIIB", m="M0", keys={"possible_metastases": ["Condition/mets"]}),
+            "lms": Expect(
+                "IIIA",
+                m="M0",
+                note="M1 if this metastasis belongs to it (stage IV)",
+                keys={
+                    "possible_metastases": ["Condition/mets"],
+                    "stage_if_metastasis_belongs": "IV",
+                },
+            ),
+            "ddlps": Expect(
+                "IIIB",
+                m="M0",
+                keys={
+                    "possible_metastases": ["Condition/mets"],
+                    "stage_if_metastasis_belongs": "IV",
+                },
+            ),
         },
         card_details=("M1 if this metastasis belongs to it", "M1, stage IV"),
     ),
@@ -311,7 +326,11 @@ CASES = [
             b.size("mri-size", PID, "lms", 70),
             b.grade("bx-grade", PID, "lms", "G3"),
         ],
-        {"lms": Expect("IIIA", keys={"resolved": "clinicalStatus resolved"})},
+        {
+            "lms": Expect(
+                "IIIA", note="follow-up first", keys={"resolved": "clinicalStatus resolved"}
+            )
+        },
         card_summaries=("Recorded as resolved: follow-up first",),
         card_details=("recorded as resolved",),
     ),
