@@ -31,6 +31,7 @@ from hooks.fhir.read import (
     extension_refs,
     histology,
     parse_when,
+    reference,
 )
 
 
@@ -306,6 +307,20 @@ def verification(resource: JSON) -> str | None:
     return found[0][1] if found else None
 
 
+#: mCODE STU1 named the related primary with its own extension (STU2+ use condition-related).
+_MCODE_STU1_RELATED: Final = codes.MCODE_PROFILE + "mcode-related-primary-cancer-condition"
+
+
 def related_primaries(resource: JSON, aliases: Mapping[str, str]) -> list[str]:
-    """The primary a secondary Condition names (mCODE relatedPrimaryCancerCondition)."""
-    return extension_refs(resource, codes.CONDITION_RELATED_EXTENSION, aliases)
+    """The primary a secondary Condition names: mCODE relatedPrimaryCancerCondition
+    (condition-related; the STU1 extension too), else a Condition in ``evidence.detail``."""
+    named = extension_refs(resource, codes.CONDITION_RELATED_EXTENSION, aliases)
+    named += extension_refs(resource, _MCODE_STU1_RELATED, aliases)
+    if not named:
+        for evidence in as_list(resource.get("evidence")):
+            if isinstance(evidence, Mapping):
+                for detail in as_list(evidence.get("detail")):
+                    ref = reference(detail, aliases)
+                    if ref and ref.startswith("Condition/"):
+                        named.append(ref)
+    return named

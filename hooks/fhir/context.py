@@ -87,23 +87,32 @@ def lesion(resource: JSON, aliases: Mapping[str, str]) -> tuple[str, ...] | None
 def largest_lesion(
     candidates: Sequence[Finding], resources: Mapping[str, JSON], aliases: Mapping[str, str]
 ) -> tuple[Finding, str] | None:
-    """Several final sizes of distinct lesions measured on the same (most recent) day: the
-    largest, with the note saying so (AJCC 8: multiple tumors, T by the largest)."""
+    """Several final, different sizes measured on the same (most recent) day: the largest,
+    with a note saying so (AJCC 8: multiple tumors, T by the largest), and whether the chart
+    says they are distinct lesions."""
     final = [f for f in candidates if f.value is not None and f.final and f.source.date]
     if len(final) < 2:
         return None
     day = max(str(f.source.date)[:10] for f in final)
     same = [f for f in final if str(f.source.date)[:10] == day]
-    keys = {f.source.reference: lesion(resources[f.source.reference], aliases) for f in same}
-    if len(same) < 2 or None in keys.values() or len(set(keys.values())) < len(same):
+    if len(same) < 2 or len({f.value for f in same}) < 2:
         return None
+    keys = {f.source.reference: lesion(resources[f.source.reference], aliases) for f in same}
     chosen = max(same, key=lambda f: f.value)
     sizes = ", ".join(f"{f.source.reference} {f.source.text or f.value}" for f in same)
-    note = (
-        f"{len(same)} lesions of this tumor were measured on {day} ({sizes}): T is assigned by "
-        f"the largest, {chosen.source.text or chosen.value} (AJCC 8 general rules, multiple "
-        "tumors)."
-    )
+    largest = chosen.source.text or chosen.value
+    if None not in keys.values() and len(set(keys.values())) == len(same):
+        note = (
+            f"{len(same)} lesions of this tumor were measured on {day} ({sizes}): T is "
+            f"assigned by the largest, {largest} (AJCC 8 general rules, multiple tumors)."
+        )
+    else:  # the chart does not say whether these are several lesions or one measured twice
+        note = (
+            f"{len(same)} different sizes were recorded on {day} ({sizes}) without saying which "
+            f"lesion each measures: the largest, {largest}, was used (AJCC 8: with multiple "
+            "tumors T is assigned by the largest); if they measure one lesion, check which "
+            "value is right."
+        )
     return chosen, note
 
 

@@ -134,6 +134,8 @@ def _by_code(resource: JSON) -> Secondary | None:
     for system, value in found:
         if system == codes.ICD10CM and value.upper()[:3] in SECONDARY_ICD10CM:
             icd = value.upper()
+            if len(icd) > 3 and icd[3] != ".":  # "C774" as some exports send it: "C77.4"
+                icd = f"{icd[:3]}.{icd[3:]}"
             nodal = icd.startswith(NODAL_ICD10CM)
             region = NODE_REGIONS.get(icd[:5]) if nodal else None
             return Secondary(f"ICD-10-CM {icd}", nodal=nodal, region=region)

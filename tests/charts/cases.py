@@ -304,6 +304,20 @@ CASES = [
         {"lms": Expect("IIIA", "T2", note="T is assigned by the largest")},
     ),
     Case(
+        "two-sizes-same-day-lesion-not-said",
+        "two different final sizes on the same day (42 mm, then 68 mm on the path report) "
+        "that do not say which lesion each measures: the largest is used (AJCC 8: multiple "
+        "tumors, T by the largest), T2; T2 G3 -> IIIA (PDQ Table 7), and the note asks to check",
+        [
+            b.patient(PID),
+            thigh_lms(),
+            b.size("mri-a", PID, "lms", 68, when="2025-02-20T09:10:00Z"),
+            b.size("mri-b", PID, "lms", 42, when="2025-02-20T16:40:00Z"),
+            b.grade("bx-grade", PID, "lms", "G3"),
+        ],
+        {"lms": Expect("IIIA", "T2", note="without saying which lesion each measures")},
+    ),
+    Case(
         "duplicate-conditions-one-tumor",
         "a problem-list entry and an encounter diagnosis for the same LMS of the thigh: one "
         "tumor, both cited; 70 mm (on one) and G3 (on the other) -> T2 G3 -> IIIA (PDQ Table 7)",

@@ -244,3 +244,29 @@ def test_a_metastasis_at_a_lymph_node_body_site_is_nodal(site: str, region: str 
     assert info.secondary is not None
     assert info.secondary.nodal
     assert info.secondary.region == region
+
+
+def test_icd10cm_without_the_dot_names_the_node_region() -> None:
+    found = secondary.by_code({"resourceType": "Condition", "code": b.concept(b.ICD10, "C774")})
+    assert found is not None
+    assert found.region == "inguinal and lower limb"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        {"extension": [{"url": b.RELATED_EXT, "valueReference": {"reference": "Condition/a"}}]},
+        {
+            "extension": [
+                {
+                    "url": b.MCODE + "mcode-related-primary-cancer-condition",
+                    "valueReference": {"reference": "Condition/a"},
+                }
+            ]
+        },
+        {"evidence": [{"detail": [{"reference": "Condition/a"}]}]},
+    ],
+)
+def test_a_metastasis_names_its_primary(link: dict[str, object]) -> None:
+    resource = {"resourceType": "Condition", **link}
+    assert conditions.related_primaries(resource, {}) == ["Condition/a"]
