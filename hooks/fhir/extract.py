@@ -27,7 +27,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from hooks.fhir import codes, conditions, context, r4b, secondary
+from hooks.fhir import codes, conditions, r4b, secondary
+from hooks.fhir import context as clinical
 from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import collect, flatten, subject_of
 from hooks.fhir.conditions import ConditionInfo, Kind, site_words
@@ -96,7 +97,7 @@ def extract(
     primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
     # One tumor recorded twice (problem list and encounter diagnosis): read as one, both cited;
     # Observations naming either belong to it.
-    merged = context.duplicates(primaries, infos, data.resources) if len(primaries) > 1 else {}
+    merged = clinical.duplicates(primaries, infos, data.resources) if len(primaries) > 1 else {}
     primaries = [ref for ref in primaries if ref not in merged]
     for obs, linked in targets.items():
         targets[obs] = {merged.get(c, c) for c in linked}
@@ -115,10 +116,10 @@ def extract(
 
     owner = attach(data, primaries=primaries, others=others, findings=findings, targets=targets)
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
-    shared = Context(data, infos, primaries, others, secondaries, findings, owner, merged)
-    tumors = tuple(tumor(shared, ref) for ref in primaries)
+    context = Context(data, infos, primaries, others, secondaries, findings, owner, merged)
+    tumors = tuple(tumor(context, ref) for ref in primaries)
     patient = [data.patient] if data.patient is not None else []
-    age, age_note = context.age_years(patient_id, patient, today or datetime.now(UTC).date())
+    age, age_note = clinical.age_years(patient_id, patient, today or datetime.now(UTC).date())
     if age_note:
         data.notes.append(age_note)
     unattributed = tuple(dict.fromkeys(m for t in tumors for m in t.possible_metastases))

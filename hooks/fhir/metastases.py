@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def apply(
-    shared: Context,
+    context: Context,
     ref: str,
     values: dict[str, Any],
     sources: dict[str, Source],
@@ -30,22 +30,22 @@ def apply(
     Returns the metastases that name no primary while the patient has several: each may be
     this tumor's, and is not counted here (the card shows the stage if it were)."""
     possible: list[str] = []
-    for sec_ref in shared.secondaries:
-        resource = shared.data.resources[sec_ref]
+    for sec_ref in context.secondaries:
+        resource = context.data.resources[sec_ref]
         named = [
-            shared.merged.get(c, c)
-            for c in conditions.related_primaries(resource, shared.data.aliases)
+            context.merged.get(c, c)
+            for c in conditions.related_primaries(resource, context.data.aliases)
         ]
         if named and ref not in named:
             continue
-        info = shared.infos[sec_ref]
+        info = context.infos[sec_ref]
         found = info.secondary or secondary.Secondary("its code", nodal=info.nodal)
         text = secondary.name_of(resource)
-        if not named and len(shared.primaries) != 1:
+        if not named and len(context.primaries) != 1:
             possible.append(sec_ref)
             notes.append(
                 f"{sec_ref} ({text}, a metastasis by {found.how}) names no primary tumor and "
-                f"the patient has {len(shared.primaries)} primary sarcomas: it could not be "
+                f"the patient has {len(context.primaries)} primary sarcomas: it could not be "
                 "attributed and is not counted in this stage."
             )
             continue
@@ -84,9 +84,9 @@ def apply(
                 + (f", onset {source.date}" if source.date else "")
                 + f"; the recorded {recorded} was used."
             )
-        if not named and shared.others:
+        if not named and context.others:
             notes.append(
                 f"{sec_ref} does not name its primary; the patient also has another cancer "
-                f"({', '.join(shared.others)})."
+                f"({', '.join(context.others)})."
             )
     return tuple(possible)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cds.model import Stage, TumorInputs
-from hooks.fhir import codes, conditions, context, metastases
+from hooks.fhir import codes, conditions, metastases
+from hooks.fhir import context as clinical
 from hooks.fhir.attach import FIELD_NAMES
 from hooks.fhir.chart import Chart
 from hooks.fhir.conditions import ConditionInfo
@@ -20,7 +21,7 @@ from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, lates
 
 @dataclass(frozen=True)
 class Context:
-    """Everything extraction found for the patient, shared by the tumors it builds."""
+    """Everything extraction found for the patient, context by the tumors it builds."""
 
     data: Chart
     infos: dict[str, ConditionInfo]
@@ -32,17 +33,17 @@ class Context:
     merged: dict[str, str]  # duplicate Condition -> the Condition it was merged into
 
 
-def tumor(shared: Context, ref: str) -> PrimaryTumor:
-    resource = shared.data.resources[ref]
-    info = shared.infos[ref]
+def tumor(context: Context, ref: str) -> PrimaryTumor:
+    resource = context.data.resources[ref]
+    info = context.infos[ref]
     notes: list[str] = list(info.notes)
-    also = tuple(d for d, kept in shared.merged.items() if kept == ref)
+    also = tuple(d for d, kept in context.merged.items() if kept == ref)
     notes.extend(_merged_note(ref, also))
     onset = conditions.onset(resource)
     verified = conditions.verification(resource)
     condition_final = verified in (None, "confirmed")
     condition_status = verified
-    by_field, post = _owned(shared, ref, notes)
+    by_field, post = _owned(context, ref, notes)
     if info.morphology:
         code_text = info.morphology_text or info.morphology
         by_field.setdefault("histology", []).insert(
@@ -92,7 +93,7 @@ def tumor(shared: Context, ref: str) -> PrimaryTumor:
     else:
         notes.extend(_unplaced_site(where))
 
-    possible = metastases.apply(shared, ref, values, sources, notes)
+    possible = metastases.apply(context, ref, values, sources, notes)
     classification = _classification(values, by_field, sources)
     if preliminary:
         notes.append("Rests on preliminary data: " + ", ".join(sorted(set(preliminary))) + ".")
@@ -122,8 +123,8 @@ def tumor(shared: Context, ref: str) -> PrimaryTumor:
         inputs=inputs,
         classification=classification,
         also=also,
-        clinical_status=context.clinical_status(resource),
-        resolved=context.resolved(resource),
+        clinical_status=clinical.clinical_status(resource),
+        resolved=clinical.resolved(resource),
         post_treatment={k: tuple(v) for k, v in post.items()},
         possible_metastases=possible,
         sources=sources,
@@ -157,16 +158,16 @@ def _merged_note(ref: str, also: tuple[str, ...]) -> list[str]:
 
 
 def _owned(
-    shared: Context, ref: str, notes: list[str]
+    context: Context, ref: str, notes: list[str]
 ) -> tuple[dict[str, list[Finding]], dict[str, list[Source]]]:
     """This tumor's Observation values by field, less those measured after neoadjuvant
     therapy (returned apart); several lesions measured together give T by the largest."""
     by_field: dict[str, list[Finding]] = {}
     post: dict[str, list[Source]] = {}
-    for obs_ref, finding in shared.findings.items():
-        if shared.owner.get(obs_ref) != ref:
+    for obs_ref, finding in context.findings.items():
+        if context.owner.get(obs_ref) != ref:
             continue
-        marker = context.post_treatment(shared.data.resources[obs_ref])
+        marker = clinical.post_treatment(context.data.resources[obs_ref])
         if marker is not None and finding.field != "histology":
             # After neoadjuvant therapy: the treated tumor, not the pretreatment T (AJCC y
             # prefix). Shown as such; never used for this stage nor relabelled pT.
@@ -179,8 +180,8 @@ def _owned(
             continue
         by_field.setdefault(finding.field, []).append(finding)
     if len(by_field.get("size_cm", [])) > 1:
-        largest = context.largest_lesion(
-            by_field["size_cm"], shared.data.resources, shared.data.aliases
+        largest = clinical.largest_lesion(
+            by_field["size_cm"], context.data.resources, context.data.aliases
         )
         if largest is not None:
             chosen_size, said = largest
