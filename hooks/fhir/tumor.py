@@ -21,7 +21,7 @@ from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, lates
 
 @dataclass(frozen=True)
 class Context:
-    """Everything extraction found for the patient, context by the tumors it builds."""
+    """Everything extraction found for the patient, shared by the tumors it builds."""
 
     data: Chart
     infos: dict[str, ConditionInfo]
