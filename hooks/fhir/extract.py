@@ -123,6 +123,12 @@ def extract(
     if age_note:
         data.notes.append(age_note)
     unattributed = tuple(dict.fromkeys(m for t in tumors for m in t.possible_metastases))
+    data.notes.extend(
+        f"{ref} is a metastasis that names no primary tumor, and the patient has "
+        f"{len(primaries)} primary sarcomas ({', '.join(primaries)}): it could not be "
+        "attributed; record which primary it belongs to."
+        for ref in unattributed
+    )
     return Extraction(
         patient_id=patient_id,
         primaries=tumors,
