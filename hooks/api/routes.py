@@ -110,7 +110,7 @@ def install(
         patient: Annotated[str | None, Query(description="the Patient id")] = None,
     ) -> Response:
         staged = stage_bundle(parse_json(await request.body()), patient)
-        items = assessment_items(staged.reports)
+        items = assessment_items(staged.reports, staged.extraction)
         return Response(orjson.dumps(items), media_type="application/json")
 
     @app.post(
@@ -134,5 +134,5 @@ def install(
         transaction = as_transaction_bundle(observations)
         if not transaction["entry"]:
             del transaction["entry"]  # FHIR allows no empty arrays
-        result = stage_result(assessment_items(staged.reports), transaction)
+        result = stage_result(assessment_items(staged.reports, staged.extraction), transaction)
         return Response(orjson.dumps(result), media_type=FHIR_JSON)

@@ -15,8 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cds.model import Stage
+from hooks.cards import context as clinical_context
 from hooks.cards.common import (
     FIELD_SOURCES,
+    INFO_OVERRIDE_REASONS,
     OVERRIDE_REASONS,
     OVERRIDE_SYSTEM,
     PDQ_URL,
@@ -41,7 +43,7 @@ from hooks.cards.notes import notes_card
 from hooks.cards.stage import describe_observation, stage_card
 from hooks.cards.treatment import GRADE_UNKNOWN_EXTENT, TRIALS_SEARCH, treatment_card
 from hooks.fhir.model import Extraction, TumorReport
-from hooks.web.wire import Card
+from hooks.web.wire import Card, Link
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,9 @@ class CardFactory:
         """Per primary sarcoma: stage, treatment, data gaps, discrepancy, notes; then the data
         notes of the extraction. No primary sarcoma: no cards."""
         out: list[Card] = []
+        if reports and clinical_context.minor(extraction):  # the adult PDQ does not apply
+            out.append(self.pediatric_card(extraction))
+            reports = [clinical_context.without_adult_treatment(r) for r in reports]
         for report in reports:
             out.append(self.stage_card(report))
             for build in (self.treatment_card, self.data_gaps_card, self.discrepancy_card):
@@ -71,16 +76,38 @@ class CardFactory:
         # the clinician and the EHR team must hear about rather than an empty answer) and a
         # cancer at a soft tissue site whose histology is missing (it may be a sarcoma).
         if extraction.notes and (
-            reports or extraction.other_patient or extraction.histology_needed
+            reports
+            or extraction.other_patient
+            or extraction.histology_needed
+            or extraction.out_of_scope
         ):
             out.append(self.data_notes_card(extraction))
         return out
+
+    def pediatric_card(self, extraction: Extraction) -> Card:
+        lines = [*clinical_context.pediatric_lines(extraction), "", DISCLAIMER]
+        return Card(
+            uuid=self.new_uuid(),
+            summary="Patient under 18: adult soft tissue sarcoma treatment guidance does not apply",
+            detail="\n".join(lines),
+            indicator="warning",
+            source=TREATMENT_SOURCE,
+            links=[
+                Link(
+                    label="NCI PDQ: Childhood Soft Tissue Sarcoma Treatment",
+                    url=clinical_context.CHILDHOOD_PDQ_URL,
+                    autoLaunchable=False,
+                )
+            ],
+            overrideReasons=list(INFO_OVERRIDE_REASONS),
+        )
 
     def stage_card(self, report: TumorReport) -> Card:
         return stage_card(
             report,
             new_uuid=self.new_uuid,
             observations=self.observations,
+            assess=self.assess,
             launch_url=self.launch_url,
         )
 

@@ -14,11 +14,13 @@ import re
 from typing import Any
 
 from cds.model import Assessment, Basis, Grade, Status
+from hooks.cards import context as clinical_context
 from hooks.cards.common import (
     OVERRIDE_REASONS,
     PDQ_URL,
     SITE_NAMES,
     STAGE_SOURCE,
+    Assess,
     NewUuid,
     Observations,
     problems,
@@ -40,6 +42,7 @@ def stage_card(
     *,
     new_uuid: NewUuid,
     observations: Observations,
+    assess: Assess | None = None,
     launch_url: str | None = None,
 ) -> Card:
     tumor, a = report.tumor, report.assessment
@@ -52,7 +55,9 @@ def stage_card(
     else:
         prefix = f"AJCC 8 stage needs more data ({tnmg(tumor, a)})"
     plan = writeback.plan(report)
-    lines = [_headline(tumor, a), "", *_values_table(tumor, a), ""]
+    lines = [_headline(tumor, a), ""]
+    lines += clinical_context.stage_lines(tumor, assess, md)  # before the values
+    lines += [*_values_table(tumor, a), ""]
     status_lines = [f"- **{k}**: {v}" for k, v in _status(report, plan) if v]
     if status_lines:
         lines += [*status_lines, ""]

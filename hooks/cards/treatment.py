@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import quote_plus
 
 from cds.model import Assessment, TreatmentOption
+from hooks.cards import context as clinical_context
 from hooks.cards.common import INFO_OVERRIDE_REASONS, PDQ_URL, TREATMENT_SOURCE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, link, md, summary
 from hooks.fhir.model import TumorReport
@@ -56,7 +57,13 @@ def treatment_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
         )
     else:
         said = stage
+    follow_up = [
+        f"- **{md(o.title)}**: {md(o.detail)} ({md(o.source)})"
+        for o in a.treatment
+        if o.kind == "follow-up"
+    ]
     lines = [
+        *clinical_context.resolved_lead(tumor, follow_up, md),
         f"Options the {link('NCI PDQ summary', PDQ_URL)} describes for {said} "
         f"({md(tumor.description) or 'primary sarcoma'}), in our words:",
     ]
@@ -87,6 +94,8 @@ def treatment_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
         ),
     ]
     prefix = f"Treatment options for {stage}" if a.stage else "Treatment options"
+    if tumor.resolved:
+        prefix = "Recorded as resolved: follow-up first"
     return Card(
         uuid=new_uuid(),
         summary=summary(prefix, tumor.description),

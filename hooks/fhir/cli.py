@@ -120,7 +120,7 @@ def _stage_fhir(args: argparse.Namespace) -> int:
     if args.fhir_out:
         print(json.dumps(_bundle(patient, reports), indent=2))
     elif args.json:
-        print(json.dumps(assessment_items(reports), indent=2))
+        print(json.dumps(assessment_items(reports, extraction), indent=2))
     elif not reports:
         print(f"No primary soft tissue sarcoma found for Patient/{patient}.")
     else:
@@ -136,9 +136,10 @@ def _stage_fhir(args: argparse.Namespace) -> int:
     return 0
 
 
-def assessment_items(reports: Sequence[Any]) -> list[dict[str, Any]]:
+def assessment_items(reports: Sequence[Any], extraction: Any) -> list[dict[str, Any]]:
     """The ``--json`` output: per primary, ``assessment_json`` plus the tumor's Condition id,
-    description, classification, preliminary flag and notes (also the ``POST /stage`` answer)."""
+    description, classification, preliminary flag, notes and clinical context (also the
+    ``POST /stage`` answer)."""
     from cds.report import assessment_json  # noqa: PLC0415
 
     out = []
@@ -150,8 +151,50 @@ def assessment_items(reports: Sequence[Any]) -> list[dict[str, Any]]:
         item["classification"] = tumor.classification.value
         item["preliminary"] = tumor.preliminary
         item["notes"] = list(tumor.notes)
+        _context_keys(item, tumor, extraction)
         out.append(item)
     return out
+
+
+def _context_keys(item: dict[str, Any], tumor: Any, extraction: Any) -> None:
+    """Issue 9 context: merged duplicates, clinical status, yp values, unattributed
+    metastases, and for a patient under 18 no adult (PDQ) treatment options."""
+    from hooks.cards.context import minor  # noqa: PLC0415
+
+    item["also"] = [r.removeprefix("Condition/") for r in tumor.also]
+    item["clinical_status"] = tumor.clinical_status
+    item["resolved"] = tumor.resolved
+    item["post_treatment"] = {
+        name: [{"reference": s.reference, "text": s.text, "date": s.date} for s in sources]
+        for name, sources in tumor.post_treatment.items()
+    }
+    item["possible_metastases"] = list(tumor.possible_metastases)
+    if tumor.possible_metastases:
+        from dataclasses import replace  # noqa: PLC0415
+
+        from cds.assess import assess  # noqa: PLC0415
+        from cds.model import M  # noqa: PLC0415
+
+        hypo = assess(replace(tumor.inputs, m=M.M1))
+        group = hypo.stage.value if hypo.stage else "no stage group"
+        item["stage_if_metastasis_belongs"] = hypo.stage.value if hypo.stage else None
+        item["notes"].append(
+            f"{', '.join(tumor.possible_metastases)} could not be attributed: M1 if this "
+            f"metastasis belongs to it (stage {group})."
+        )
+    if tumor.resolved:
+        item["notes"].append(
+            f"The disease is recorded as resolved ({tumor.resolved}): follow-up first, not "
+            "first-line treatment."
+        )
+    item["age_years"] = extraction.age_years
+    if minor(extraction):
+        item["treatment"] = []
+        item["notes"].append(
+            f"The patient is {extraction.age_years} years old: the adult NCI PDQ summary does "
+            "not apply (pediatric soft tissue sarcoma has its own PDQ summary, Childhood Soft "
+            "Tissue Sarcoma Treatment); no adult treatment options are given."
+        )
 
 
 def _bundle(patient: str, reports: list[Any]) -> dict[str, Any]:

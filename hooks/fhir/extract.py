@@ -24,9 +24,11 @@ first (tests assert both paths give the same tumors).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
-from hooks.fhir import codes, conditions, r4b
+from hooks.fhir import codes, conditions, r4b, secondary
+from hooks.fhir import context as clinical
 from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import collect, flatten, subject_of
 from hooks.fhir.conditions import ConditionInfo, Kind, site_words
@@ -38,9 +40,14 @@ __all__ = ["extract", "flatten", "subject_of"]
 
 
 def extract(
-    patient_id: str, resources: Iterable[Mapping[str, Any]], *, validate_all: bool = False
+    patient_id: str,
+    resources: Iterable[Mapping[str, Any]],
+    *,
+    validate_all: bool = False,
+    today: date | None = None,
 ) -> Extraction:
-    """Read one patient's resources (single resources and Bundles in any mix)."""
+    """Read one patient's resources (single resources and Bundles in any mix). ``today`` is
+    the date the patient's age is computed for (default: today in UTC)."""
     data = collect(patient_id, resources, validate_all)
     valid: dict[str, bool] = {}
 
@@ -61,6 +68,11 @@ def extract(
             info = conditions.classify(resource)
             if info.kind is not Kind.NONE:
                 infos[ref] = info
+            elif (words := secondary.uncertain(resource)) is not None:
+                data.notes.append(
+                    f"{ref} ({words}) mentions a metastasis as negated, historical or suspected "
+                    "and was not counted as one."
+                )
     mark = len(data.notes)  # notes on the cancers go before those on Observations
 
     findings: dict[str, Finding] = {}
@@ -83,6 +95,12 @@ def extract(
         data, infos=infos, findings=findings, obs_links=obs_links, targets=targets
     )
     primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
+    # One tumor recorded twice (problem list and encounter diagnosis): read as one, both cited;
+    # Observations naming either belong to it.
+    merged = clinical.duplicates(primaries, infos, data.resources) if len(primaries) > 1 else {}
+    primaries = [ref for ref in primaries if ref not in merged]
+    for obs, linked in targets.items():
+        targets[obs] = {merged.get(c, c) for c in linked}
     others = [ref for ref, info in infos.items() if info.kind is Kind.OTHER_CANCER]
     unlinked = [
         ref
@@ -98,14 +116,28 @@ def extract(
 
     owner = attach(data, primaries=primaries, others=others, findings=findings, targets=targets)
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
-    context = Context(data, infos, primaries, others, secondaries, findings, owner)
+    context = Context(data, infos, primaries, others, secondaries, findings, owner, merged)
     tumors = tuple(tumor(context, ref) for ref in primaries)
+    patient = [data.patient] if data.patient is not None else []
+    age, age_note = clinical.age_years(patient_id, patient, today or datetime.now(UTC).date())
+    if age_note:
+        data.notes.append(age_note)
+    unattributed = tuple(dict.fromkeys(m for t in tumors for m in t.possible_metastases))
+    data.notes.extend(
+        f"{ref} is a metastasis that names no primary tumor, and the patient has "
+        f"{len(primaries)} primary sarcomas ({', '.join(primaries)}): it could not be "
+        "attributed; record which primary it belongs to."
+        for ref in unattributed
+    )
     return Extraction(
         patient_id=patient_id,
         primaries=tumors,
         notes=tuple(data.notes),
         other_patient=data.other_patient,
         histology_needed=histology_needed,
+        unattributed_metastases=unattributed,
+        age_years=age,
+        out_of_scope=tuple(r for r in others if infos[r].reason == conditions.GIST_REASON),
     )
 
 

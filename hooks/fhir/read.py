@@ -391,9 +391,18 @@ def histology(concept: Any) -> Histology:
             morphology = codes.parse_morphology(str(c.get("display") or ""))
             if morphology:
                 return Histology(morphology, [])
+    unknown = []
+    for system, code in codings(concept):
+        if system == codes.SCT:
+            if code in codes.MORPHOLOGY_SCT:  # by concept id: the display may say anything
+                return Histology(codes.MORPHOLOGY_SCT[code], [])
+            unknown.append(code)
     text = concept_text(concept)
     if text:
         named = codes.histology_from_name(text)
         if named:
-            return Histology(named, [_named(text, named)])
+            said = [_named(text, named)]
+            if unknown:
+                said.insert(0, f"SNOMED CT morphology {unknown[0]} is not in the morphology table")
+            return Histology(named, said)
     return Histology(None, [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -37,10 +38,11 @@ def stage_patient(
 def chart_key(patient_id: str, resources: Sequence[Mapping[str, Any]]) -> bytes | None:
     """A digest of exactly what a patient's staging is computed from: the patient id and every
     resource, as JSON. Anything remembered about a chart is kept under this key, so a chart that
-    changed in any byte, or another patient, is a different key. None for data that is not
-    plain JSON (then nothing is remembered)."""
+    changed in any byte, or another patient, is a different key. The date is part of it: the
+    cards depend on the patient's age on the day of the call (under 18, no adult treatment
+    card). None for data that is not plain JSON (then nothing is remembered)."""
     try:
-        text = orjson.dumps([patient_id, resources])
+        text = orjson.dumps([patient_id, datetime.now(UTC).date().isoformat(), resources])
     except (TypeError, orjson.JSONEncodeError):
         return None
     return hashlib.sha256(text).digest()

@@ -175,7 +175,13 @@ async def test_stage_operation_parameters(
     assert r4b.validation_problem(observations) is None
     entries = observations["entry"]
     assert len(entries) > 4
-    assert all(e["request"] == {"method": "POST", "url": "Observation"} for e in entries)
+    # Conditional creates (our identifier), so that applying the Bundle twice writes nothing twice
+    assert all(e["request"]["method"] == "POST" for e in entries)
+    assert all(e["request"]["url"] == "Observation" for e in entries)
+    assert all(
+        e["request"]["ifNoneExist"].startswith("identifier=https://sarcoma-cds.org/fhir/")
+        for e in entries
+    )
     assert {e["resource"]["focus"][0]["reference"] for e in entries} == {
         "Condition/ups-thigh",
         "Condition/lps-rp",
