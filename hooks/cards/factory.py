@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
+from cds.interval import Interval
 from cds.model import (
     Assessment,
     Basis,
@@ -251,6 +252,8 @@ class CardFactory:
         unused = _not_used(a)
         if unused:
             lines += ["**Chart data not used**", "", *[f"- {x}" for x in unused], ""]
+        if tumor.unreadable:
+            lines += ["**Could not read**", "", *[f"- {md(x)}" for x in tumor.unreadable], ""]
         lines.append(DISCLAIMER)
         suggestion = self._record_suggestion(report)
         return Card(
@@ -278,7 +281,14 @@ class CardFactory:
         return head
 
     def _values_table(self, tumor: PrimaryTumor, a: Assessment) -> list[str]:
-        src = tumor.sources.get
+        def src(name: str) -> Source | None:  # an unreadable value is named, not "not recorded"
+            unread = tumor.unread_sources.get(name)
+            if name in tumor.sources or unread is None:
+                return tumor.sources.get(name)
+            return Source(
+                unread.reference, unread.date, unread.status, f"could not read {unread.text!r}"
+            )
+
         g = a.grade
         scores = g.scores
         parts = [
@@ -290,6 +300,8 @@ class CardFactory:
         if scores.total is not None:
             score_text += f"; total {scores.total}"
         grade_value = g.grade.value + (" (provisional)" if g.provisional else "")
+        if g.options:
+            grade_value += f" ({' or '.join(g.options)})"
         rows = [
             (
                 "Histology",
@@ -305,13 +317,14 @@ class CardFactory:
             ),
             (
                 "Greatest dimension",
-                f"{tumor.inputs.size_cm} cm" if tumor.inputs.size_cm is not None else "unknown",
+                _shown(tumor.inputs.size_cm, tumor.inputs.size_range, " cm"),
                 "",
                 _source_text(src("size_cm")),
             ),
             (
                 "T",
-                f"{tumor.classification.value}{a.t.value}",
+                f"{tumor.classification.value}{a.t.value}"
+                + (f" ({' or '.join(a.t_options)})" if a.t_options else ""),
                 a.t_basis.value,
                 _source_text(src("t") or src("size_cm")),
             ),
@@ -319,15 +332,13 @@ class CardFactory:
             ("M", a.m.value, a.m_basis.value, _source_text(src("m"))),
             (
                 "Mitotic count (per 10 HPF)",
-                str(tumor.inputs.mitoses) if tumor.inputs.mitoses is not None else "unknown",
+                _shown(tumor.inputs.mitoses, tumor.inputs.mitoses_range, ""),
                 "",
                 _source_text(src("mitoses")),
             ),
             (
                 "Necrosis",
-                f"{tumor.inputs.necrosis_pct} %"
-                if tumor.inputs.necrosis_pct is not None
-                else "unknown",
+                _shown(tumor.inputs.necrosis_pct, tumor.inputs.necrosis_range, " %"),
                 "",
                 _source_text(src("necrosis_pct")),
             ),
@@ -369,7 +380,7 @@ class CardFactory:
         higher = [p for p in _problems(a) if p.code == "gx-grouped-with-g1"]
         if higher:  # the core names the stage with G2 or G3 (CLINICAL.md section 1)
             out += [md(p.message) for p in higher]
-        elif a.grade.grade is Grade.GX:
+        elif a.grade.grade is Grade.GX and not a.grade.options:
             out.append(
                 "GX: the FNCLCC grade cannot be assessed from the chart; AJCC groups GX "
                 "with G1, so the stage shown is the lower of the possibilities."
@@ -594,6 +605,15 @@ def _not_used(a: Assessment) -> list[str]:
     """Chart values the core set aside as malformed or out of range (``invalid-*``: size,
     histology, differentiation, mitotic count, necrosis), which no other card states."""
     return list(dict.fromkeys(md(p.message) for p in _problems(a) if p.code.startswith("invalid-")))
+
+
+def _shown(value: object, interval: Interval | None, unit: str) -> str:
+    """A measured value, or the interval it is known as ("> 5 cm"), or "unknown"."""
+    if value is not None:
+        return f"{value}{unit}"
+    if interval is not None:
+        return md(interval.describe(unit.strip()))
+    return "unknown"
 
 
 def _short(name: str) -> str:

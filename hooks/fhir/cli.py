@@ -62,6 +62,8 @@ def load(path: Path) -> dict[str, Any]:
         raise InputError(
             f"{path}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno})"
         ) from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise InputError(f"{path}: not usable JSON ({str(error)[:120]})") from None
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise InputError(f"{path}: not a FHIR resource or Bundle (no resourceType)")
     return data
@@ -129,6 +131,7 @@ def _stage_fhir(args: argparse.Namespace) -> int:
             item["classification"] = tumor.classification.value
             item["preliminary"] = tumor.preliminary
             item["notes"] = list(tumor.notes)
+            item["unreadable"] = list(tumor.unreadable)
             out.append(item)
         print(json.dumps(out, indent=2))
     elif not reports:
@@ -141,6 +144,8 @@ def _stage_fhir(args: argparse.Namespace) -> int:
                 print("Rests on preliminary data.")
             for note in tumor.notes:
                 print(f"  * {note}")
+            for said in tumor.unreadable:
+                print(f"  * Could not read: {said}")
             print(assessment_text(report.assessment))
             print()
     return 0
