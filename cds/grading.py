@@ -277,7 +277,6 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
         mitotic=mitotic_set[0] if mitotic_set and len(mitotic_set) == 1 else None,
         necrosis=necrosis_set[0] if necrosis_set and len(necrosis_set) == 1 else None,
     )
-    from_scores = any(part is not None for part in parts.values())
 
     computed: Grade | None = None
     options: tuple[Grade, ...] = ()
@@ -294,6 +293,7 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
         )
 
     recorded = inputs.grade
+    from_scores = computed is not None or bool(options)  # the FNCLCC scores said something
     if recorded is None and inputs.grade_options:
         computed, options = _two_tier(inputs.grade_options, computed, options, problems, trace)
     if recorded is Grade.GX and computed is not None:
@@ -342,7 +342,7 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
         if recorded != Grade.GX:
             missing = ()
     elif computed is not None:
-        grade = computed
+        grade, missing = computed, ()
         basis = Basis.DERIVED if from_scores or not inputs.grade_options else Basis.RECORDED
     else:
         grade = Grade.GX
