@@ -510,9 +510,11 @@ class CardFactory:
         if a.site is None:
             trials = [(_site_short(s), replace(inputs, site=s)) for s in SiteGroup]
         elif a.grade.grade is Grade.GX:
-            trials = [(g.value, replace(inputs, grade=g)) for g in (Grade.G1, Grade.G2, Grade.G3)]
+            grades = a.grade.options or (Grade.G1, Grade.G2, Grade.G3)  # only those still possible
+            trials = [(g.value, replace(inputs, grade=g)) for g in grades]
         elif a.t is T.TX or "size" in a.missing:
-            trials = [(t.value, replace(inputs, t=t)) for t in (T.T1, T.T2, T.T3, T.T4)]
+            t_values = a.t_options or (T.T1, T.T2, T.T3, T.T4)
+            trials = [(t.value, replace(inputs, t=t)) for t in t_values]
         if not trials:
             return ""
         by_stage: dict[str, list[str]] = {}
