@@ -113,7 +113,9 @@ def check(quantity: str, raw: object) -> Checked:
     number = bounded(raw)
     limits = possible_range(quantity)
     if number is None:
-        return Checked(None, Verdict.IMPOSSIBLE, f"not a finite number within {limits}")
+        return Checked(
+            None, Verdict.IMPOSSIBLE, f"not a finite number of reasonable size within {limits}"
+        )
     row = PLAUSIBILITY.first(quantity=quantity, value=number)
     if row is None:
         return Checked(None, Verdict.IMPOSSIBLE, f"outside the possible range {limits}")
