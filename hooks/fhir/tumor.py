@@ -212,7 +212,7 @@ def could_not_read(finding: Finding) -> bool:
 
 
 def unreadable_sentence(finding: Finding) -> str:
-    """ "could not read '>>5 cm' in Observation/abc (tumor size): ..." for the card."""
+    """The sentence for the card: could not read '>>5 cm' in Observation/abc (tumor size): ..."""
     what = FIELD_NAMES[finding.field]
     problem = finding.problems[0]
     shown = repr(finding.source.text) if finding.source.text is not None else "the value"

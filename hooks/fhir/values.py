@@ -34,7 +34,7 @@ def _alternatives(words: list[str]) -> str:
 
 
 def _interval(text: str) -> Interval:
-    """ "[0,0]", "(0,100]" and the like (the table's interval notation)."""
+    """An interval in the table's notation, such as [0,0] or (0,100]."""
     match = re.fullmatch(r"([\[(])\s*([0-9.]+)\s*,\s*([0-9.]+)\s*([\])])", text)
     if match is None:
         raise ValueError(f"value_grammar.toml: malformed interval {text!r}")

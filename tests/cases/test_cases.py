@@ -50,7 +50,7 @@ KNOWN_EXPECTATIONS = {
 
 
 def interval(text: str) -> Interval:
-    """"> 5", "<= 9.5", "= 7" (a case's interval, in the FHIR comparator notation)."""
+    """A case's interval in the FHIR comparator notation: "> 5", "<= 9.5", "= 7"."""
     comparator, _, number = text.partition(" ")
     if comparator == "=":
         return Interval.point(Decimal(number))
