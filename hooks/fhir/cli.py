@@ -56,13 +56,15 @@ def load(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot be read ({error})") from None
+    from hooks.fhir.json_numbers import loads  # noqa: PLC0415
+
     try:
-        data = json.loads(text)
+        data = loads(text)  # as the service parses: numbers beyond a double kept as text
     except json.JSONDecodeError as error:
         raise InputError(
             f"{path}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno})"
         ) from None
-    except ValueError as error:  # e.g. an integer of more than 4300 digits
+    except ValueError as error:  # e.g. nested too deeply
         raise InputError(f"{path}: not usable JSON ({str(error)[:120]})") from None
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise InputError(f"{path}: not a FHIR resource or Bundle (no resourceType)")
