@@ -11,7 +11,7 @@ rules, not missing data, and are not expanded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cds.grading import fnclcc_grade
 from cds.histology import Scope, ajcc_scope, read_histology
@@ -139,19 +139,23 @@ def _stage(
     t_values = _t_values_at(inputs.site, t, inputs)
     possible = possible_stages([inputs.site], t_values, n, m, grades)
     if len(possible) == 1 and (t.options or grade.options):
-        trace.extend(stage_group(inputs.site, t_values[0], n, m, grades[-1]).trace)
-        trace.append(
-            TraceStep(
-                table=site_row(inputs.site).text("stage_table"),
-                row=f"{possible[0]} for every possibility",
-                source=SITES.source,
-                explanation=(
-                    f"every remaining possibility (T {' or '.join(t_values)}; grade "
-                    f"{' or '.join(grades)}; {n} {m}) gives stage {possible[0]}: the stage group "
-                    "is determined"
-                ),
+        rows = {
+            step.row: step
+            for tv in t_values
+            for g in grades
+            for step in stage_group(inputs.site, tv, n, m, g).trace
+        }
+        for step in rows.values():  # each stage-table row reached, once
+            trace.append(
+                replace(
+                    step,
+                    explanation=(
+                        f"every remaining possibility (T {' or '.join(t_values)}; grade "
+                        f"{' or '.join(grades)}; {n} {m}) gives stage {possible[0]} (row "
+                        f"{step.row}): the stage group is determined"
+                    ),
+                )
             )
-        )
         return _Staged(possible[0], Status.STAGED, None, (), why, collapsed=True)
     if len(t.options) > 1 or (grade.options and Grade.G1 not in grade.options):
         # GX's AJCC grouping with G1 does not apply when G1 is excluded, nor a T from a size
