@@ -142,7 +142,10 @@ CASES = [
         grade="GX",
         grade_options=("G2", "G3"),
         stage="IIIA",
-        card=("AJCC 8 stage IIIA", "gives stage IIIA (row IIIA: T2, N0, M0, G2 or G3): the stage group is determined"),
+        card=(
+            "AJCC 8 stage IIIA",
+            "gives stage IIIA (row IIIA: T2, N0, M0, G2 or G3): the stage group is determined",
+        ),
         card_absent=("GX: the FNCLCC grade cannot be assessed",),
     ),
     Case(
