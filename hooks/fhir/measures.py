@@ -209,7 +209,8 @@ def grade(
     notes = []
     if len(grades) > 1:
         notes.append(
-            f"grade {text!r} read as {' or '.join(grades)} (a grade of a two-tier or three-tier "
-            "system, not an FNCLCC number)"
+            f"grade {text!r} read as {' or '.join(grades)}: a grade of a two-tier system, not an "
+            "FNCLCC number (AJCC 7th ed. and pathology reports: high grade = G2 or G3; sources "
+            "differ: SEER records such a grade as unknown)"
         )
     return (grades[0] if len(grades) == 1 else grades), text, notes

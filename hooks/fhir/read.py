@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cds.model import Grade, M, N, Stage, T
+from cds.numbers import shown
 from hooks.fhir import codes, measures
 from hooks.fhir.model import Source
 
@@ -204,9 +205,12 @@ def _necrosis(resource: JSON) -> tuple[Any, str | None, list[str]]:
 
 def _differentiation(resource: JSON) -> tuple[Any, str | None, list[str]]:
     raw = resource.get("valueInteger")
-    if isinstance(raw, int) and raw in (1, 2, 3):
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw in (1, 2, 3):
         return raw, str(raw), []
-    return None, str(raw), ["the FNCLCC differentiation score is not 1, 2 or 3"]
+    if raw is None:
+        return None, None, ["it has no FNCLCC differentiation score (valueInteger)"]
+    problem = f"{measures.COULD_NOT_READ}an FNCLCC differentiation score is 1, 2 or 3"
+    return None, shown(raw), [problem]
 
 
 def _value_options(resource: JSON) -> Iterator[tuple[str | None, str | None, str | None]]:
@@ -249,8 +253,8 @@ def _category(resource: JSON, feature: str) -> tuple[Any, str | None, list[str],
 
 def _grade(resource: JSON) -> tuple[Any, str | None, list[str]]:
     method = codings(resource.get("method"))
-    shown = concept_text(resource.get("method")) or (method[0][1] if method else "")
-    return measures.grade(_value_options(resource), _value_text(resource), method, shown)
+    method_text = concept_text(resource.get("method")) or (method[0][1] if method else "")
+    return measures.grade(_value_options(resource), _value_text(resource), method, method_text)
 
 
 def _histology(resource: JSON) -> tuple[Any, str | None, list[str]]:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.charts.build import (
+    DIFFERENTIATION,
     GRADE,
     MITOSES,
     NECROSIS,
@@ -157,6 +158,32 @@ CASES = [
         grade_options=("G2", "G3"),
         stage="IIIA",
         card=("AJCC 8 stage IIIA", "GX (G2 or G3)"),
+    ),
+    Case(
+        "high-grade-coded",
+        "mCODE HistologicGradeVS 'high histologic grade' (SNOMED CT 1155707008) is G2 or G3; "
+        "12 cm T3; T3 G2/G3 IIIB",
+        (size_q(12), observation("grade", GRADE, **coded("1155707008"))),
+        t="T3",
+        grade="GX",
+        grade_options=("G2", "G3"),
+        stage="IIIB",
+        notes=("sources differ: SEER records such a grade as unknown",),
+    ),
+    Case(
+        "differentiation-out-of-range",
+        "a differentiation score of 4 cannot be read (FNCLCC scores 1-3, PDQ Table 4): the "
+        "histology's score 2 is used; mitoses 25 (3), necrosis 60 % (2): 7, G3; 7 cm T2 IIIA",
+        (
+            size_q(7),
+            mit(valueInteger=25),
+            nec(valueQuantity=quantity(60, "%")),
+            observation("diff", DIFFERENTIATION, valueInteger=4),
+        ),
+        t="T2",
+        grade="G3",
+        stage="IIIA",
+        unreadable=("could not read '4' in Observation/diff (differentiation score)",),
     ),
     Case(
         "low-grade",
