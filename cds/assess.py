@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from cds.grading import fnclcc_grade
-from cds.histology import Scope, ajcc_scope, read_histology
+from cds.histology import Histology, Scope, ajcc_scope, read_histology
 from cds.model import (
     Assessment,
     Grade,
@@ -46,7 +46,7 @@ from cds.staging import (
     t_from_range,
     t_from_size,
 )
-from cds.treatment import treatment_options
+from cds.treatment import TreatmentPlan, treatment_options
 
 NOT_STAGED_SCOPES = frozenset({"unusual", "not-sts", "not-sarcoma"})
 OUTSIDE_STS_SCOPES = frozenset({"not-sts", "not-sarcoma"})  # not even ch. 45
@@ -179,6 +179,41 @@ def _stage(
     return _Staged(result.stage, result.status, result.reason, possible, why)
 
 
+def _treatment(
+    inputs: TumorInputs,
+    *,
+    stage: Stage | None,
+    n: N,
+    m: M,
+    grade: GradeResult,
+    histology: Histology | None,
+    scope: Scope,
+    why: str,
+) -> TreatmentPlan:
+    """PDQ options; with a set of possible grades, those every grade of the set gives when they
+    all agree (G2 and G3 lead to the same PDQ sections), else those for GX."""
+
+    def plan_for(g: Grade) -> TreatmentPlan:
+        return treatment_options(
+            site=inputs.site,
+            stage=stage,
+            n=n,
+            m=m,
+            grade=g,
+            histology=histology,
+            scope=scope,
+            recurrent=inputs.recurrent,
+            no_stage_why=why,
+            topography=inputs.topography,
+        )
+
+    if grade.options:
+        plans = [plan_for(g) for g in grade.options]
+        if all(p.options == plans[0].options for p in plans):
+            return plans[0]
+    return plan_for(grade.grade)
+
+
 def assess(inputs: TumorInputs) -> Assessment:
     """Grade, T/N/M, stage group (or why none), treatment options, problems and trace."""
     problems: list[Problem] = []
@@ -271,17 +306,15 @@ def assess(inputs: TumorInputs) -> Assessment:
             )
         )
 
-    plan = treatment_options(
-        site=inputs.site,
+    plan = _treatment(
+        inputs,
         stage=stage,
         n=n_value,
         m=m_value,
-        grade=grade.grade,
+        grade=grade,
         histology=histology,
         scope=scope,
-        recurrent=inputs.recurrent,
-        no_stage_why=no_stage_why,
-        topography=inputs.topography,
+        why=no_stage_why,
     )
     trace.extend(plan.trace)
 

@@ -464,6 +464,7 @@ class CardFactory:
         grade_parts = ("differentiation", "mitotic-count", "necrosis")
         if (
             a.grade.grade is Grade.GX
+            and not a.grade.options  # a set of grades is a grade the stage can rest on
             and not ungradable
             and "grade" not in missing
             and not any(m in missing for m in grade_parts)

@@ -48,6 +48,7 @@ class Case:
     card_absent: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     gaps: tuple[str, ...] = ()  # fragments of the data-gaps card (only possible values tried)
+    no_gaps: bool = False  # the stage is determined: no "record ... to complete staging" card
 
 
 def size_q(value: Any, unit: str = "cm", comparator: str | None = None) -> dict[str, Any]:
@@ -158,6 +159,7 @@ CASES = [
         grade_options=("G2", "G3"),
         stage="IIIA",
         card=("AJCC 8 stage IIIA", "GX (G2 or G3)"),
+        no_gaps=True,
     ),
     Case(
         "high-grade-coded",
@@ -284,6 +286,11 @@ async def test_service(case: Case, tmp_path: Path) -> None:
         assert fragment not in detail, fragment
     if case.unreadable:
         assert "**Could not read**" in stage["detail"]
+    if case.no_gaps:
+        assert not any("to complete staging" in c["summary"] for c in cards)
+        assert any(
+            c["summary"].startswith(f"Treatment options for stage {case.stage}") for c in cards
+        )
     text = " ".join(unescape(c["detail"]) for c in cards)
     for fragment in (*case.notes, *case.gaps):
         assert fragment in text, fragment
