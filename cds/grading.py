@@ -34,6 +34,7 @@ from cds.model import (
     TraceStep,
     TumorInputs,
 )
+from cds.numbers import shown
 from cds.tables import table
 
 DIFFERENTIATION = table("fnclcc-differentiation")
@@ -58,7 +59,7 @@ def _differentiation(
             problems.append(
                 Problem(
                     code="invalid-differentiation",
-                    message=f"Differentiation score {given} is not 1, 2 or 3: not used.",
+                    message=f"Differentiation score {shown(given)} is not 1, 2 or 3: not used.",
                     severity=Severity.WARNING,
                     field="differentiation",
                 )

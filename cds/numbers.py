@@ -88,9 +88,12 @@ def bounded(raw: object) -> Decimal | None:
 def shown(raw: object, limit: int = 24) -> str:
     """A number as a person reads it, never longer than ``limit`` characters (no expansion of
     exponents: ``1E+999999999`` stays as written)."""
-    text = raw if isinstance(raw, str) else repr(raw) if isinstance(raw, float) else str(raw)
     if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 64:
-        text = f"an integer of about {int(raw.bit_length() * 0.30103)} digits"
+        text = f"an integer of about {int(raw.bit_length() * 0.30103)} digits"  # never str()
+    elif isinstance(raw, Decimal) and raw.is_finite() and abs(raw.adjusted()) > MAX_DIGITS:
+        text = f"{raw:E}"[:limit]  # never a positional expansion of a huge exponent
+    else:
+        text = raw if isinstance(raw, str) else repr(raw) if isinstance(raw, float) else str(raw)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
