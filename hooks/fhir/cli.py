@@ -147,7 +147,7 @@ def _stage_fhir(args: argparse.Namespace) -> int:
             for note in tumor.notes:
                 print(f"  * {note}")
             for said in tumor.unreadable:
-                print(f"  * Could not read: {said}")
+                print(f"  * {said}")
             print(assessment_text(report.assessment))
             print()
     return 0

@@ -12,12 +12,14 @@ recorded).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hooks import cli
 from tests.charts.build import (
     DIFFERENTIATION,
     GRADE,
@@ -25,6 +27,7 @@ from tests.charts.build import (
     NECROSIS,
     SCT,
     SIZE,
+    bundle,
     chart,
     observation,
     quantity,
@@ -299,3 +302,15 @@ async def test_service(case: Case, tmp_path: Path) -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_stage_fhir_text_lists_what_could_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = next(c for c in CASES if c.id == "unreadable-necrosis")
+    path = tmp_path / "chart.json"
+    path.write_text(json.dumps(bundle(chart(*case.observations))), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["stage-fhir", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "  * could not read 'moderate' in Observation/nec (necrosis)" in out
