@@ -35,6 +35,7 @@ def data_gaps_card(report: TumorReport, *, new_uuid: NewUuid, assess: Assess | N
     ungradable = any(p.code == "grade-not-applicable" for p in a.grade.problems)
     if (
         a.grade.grade is Grade.GX
+        and not a.grade.options  # a set of grades is a grade the stage can rest on
         and not ungradable
         and "grade" not in missing
         and not any(m in missing for m in GRADE_PARTS)
@@ -82,9 +83,11 @@ def what_if(inputs: TumorInputs, a: Assessment, assess: Assess | None) -> str:
     if a.site is None:
         trials = [(_site_short(s), replace(inputs, site=s)) for s in SiteGroup]
     elif a.grade.grade is Grade.GX:
-        trials = [(g.value, replace(inputs, grade=g)) for g in (Grade.G1, Grade.G2, Grade.G3)]
+        grades = a.grade.options or (Grade.G1, Grade.G2, Grade.G3)  # only those still possible
+        trials = [(g.value, replace(inputs, grade=g)) for g in grades]
     elif a.t is T.TX or "size" in a.missing:
-        trials = [(t.value, replace(inputs, t=t)) for t in (T.T1, T.T2, T.T3, T.T4)]
+        t_values = a.t_options or (T.T1, T.T2, T.T3, T.T4)
+        trials = [(t.value, replace(inputs, t=t)) for t in t_values]
     if not trials:
         return ""
     by_stage: dict[str, list[str]] = {}

@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cds.grade_sets import PARTIAL_SUM
 from cds.model import Assessment, Basis, Grade, Status
 from hooks.cards import context as clinical_context
 from hooks.cards.common import (
+    FIELD_SOURCES,
     OVERRIDE_REASONS,
     PDQ_URL,
     SITE_NAMES,
@@ -135,13 +137,26 @@ def _basis(basis: Basis, source: Source | None) -> str:
 
 
 def _values_table(tumor: PrimaryTumor, a: Assessment) -> list[str]:
-    src = tumor.sources.get
+    def src(name: str) -> Source | None:  # an unreadable value is named, not "not recorded"
+        unread = tumor.unread_sources.get(name)
+        if name in tumor.sources or unread is None:
+            return tumor.sources.get(name)
+        return Source(
+            unread.reference, unread.date, unread.status, f"could not read {unread.text!r}"
+        )
+
     size = src("size_cm")
     if size is not None and size.text:
         size_text = md(size.text)
+    elif tumor.inputs.size_cm is not None:
+        size_text = f"{tumor.inputs.size_cm} cm"
+    elif tumor.inputs.size_range is not None:  # known as an interval ("> 5 cm")
+        size_text = md(tumor.inputs.size_range.describe("cm"))
     else:
-        size_text = f"{tumor.inputs.size_cm} cm" if tumor.inputs.size_cm is not None else ""
+        size_text = ""
     t_value = f"{tumor.classification.value}{a.t.value}" + (f" ({size_text})" if size_text else "")
+    if a.t_options:
+        t_value += f", {' or '.join(a.t_options)}"
     g = a.grade
     s = g.scores
     parts = [
@@ -153,7 +168,12 @@ def _values_table(tumor: PrimaryTumor, a: Assessment) -> list[str]:
     if s.total is not None:
         score_text += f" = {s.total}"
     grade_value = g.grade.value + (", provisional" if g.provisional else "")
-    if score_text and g.basis is not Basis.RECORDED:
+    if g.options:
+        grade_value += f" ({' or '.join(g.options)})"
+    partial = _partial_sum(a)
+    if partial and g.basis is not Basis.RECORDED:
+        grade_value += f" (FNCLCC {md(partial)})"
+    elif score_text and g.basis is not Basis.RECORDED:
         grade_value += f" (FNCLCC {score_text})"
     grade_from = (
         (src("grade"),)
@@ -182,12 +202,25 @@ def _values_table(tumor: PrimaryTumor, a: Assessment) -> list[str]:
     return out
 
 
+def _partial_sum(a: Assessment) -> str | None:
+    """The sum when some FNCLCC score is known only as a range or not at all ("differentiation
+    2 + mitotic count 3 + necrosis unknown 0-2 = 5-7"), from the core's trace
+    (``cds.grade_sets.possible_grades``): every number shown has its derivation."""
+    for step in a.grade.trace:
+        if step.explanation.startswith(PARTIAL_SUM):
+            return step.explanation.removeprefix(PARTIAL_SUM).split(":", 1)[0]
+    return None
+
+
 def _status(report: TumorReport, plan: writeback.Plan) -> list[tuple[str, str]]:
     """The "Missing", "Assumed", "Could not read" and "Recorded" lines (empty when none)."""
     tumor, a = report.tumor, report.assessment
-    missing = [short(m) for m in a.missing]
+    # A value present but unreadable is not "missing": it is named under "Could not read".
+    unread = tumor.unread_sources
+    missing = [short(m) for m in a.missing if FIELD_SOURCES.get(m, m) not in unread]
     ungraded = any(p.code == "grade-not-applicable" for p in problems(a))
-    if a.grade.grade is Grade.GX and not ungraded and not set(a.missing) & set(GRADE_PARTS):
+    grade_unknown = a.grade.grade is Grade.GX and not a.grade.options
+    if grade_unknown and not ungraded and not set(a.missing) & set(GRADE_PARTS):
         missing.append("FNCLCC grade")
     if writeback.grade_rests_on_assumption(tumor, a):
         missing.append("differentiation score (it decides the grade)")

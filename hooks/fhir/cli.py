@@ -56,12 +56,16 @@ def load(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot be read ({error})") from None
+    from hooks.fhir.json_numbers import loads  # noqa: PLC0415
+
     try:
-        data = json.loads(text)
+        data = loads(text)  # as the service parses: numbers beyond a double kept as text
     except json.JSONDecodeError as error:
         raise InputError(
             f"{path}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno})"
         ) from None
+    except ValueError as error:  # e.g. nested too deeply
+        raise InputError(f"{path}: not usable JSON ({str(error)[:120]})") from None
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise InputError(f"{path}: not a FHIR resource or Bundle (no resourceType)")
     return data
@@ -131,6 +135,8 @@ def _stage_fhir(args: argparse.Namespace) -> int:
                 print("Rests on preliminary data.")
             for note in tumor.notes:
                 print(f"  * {note}")
+            for said in tumor.unreadable:
+                print(f"  * {said}")
             print(assessment_text(report.assessment))
             print()
     return 0
@@ -151,6 +157,7 @@ def assessment_items(reports: Sequence[Any], extraction: Any) -> list[dict[str, 
         item["classification"] = tumor.classification.value
         item["preliminary"] = tumor.preliminary
         item["notes"] = list(tumor.notes)
+        item["unreadable"] = list(tumor.unreadable)
         _context_keys(item, tumor, extraction)
         out.append(item)
     return out

@@ -50,6 +50,11 @@ def _coded(text: str) -> Coded:
     return _ALIASES[alias], code
 
 
+def coded(text: str) -> Coded:
+    """``SCT#2667000`` -> (system, code), with the aliases above."""
+    return _coded(text)
+
+
 def _load(name: str) -> dict[str, Any]:
     with (_TABLES / name).open("rb") as handle:
         table = tomllib.load(handle)
@@ -57,6 +62,11 @@ def _load(name: str) -> dict[str, Any]:
         if not isinstance(table.get(key), str):
             raise ValueError(f"hooks/fhir/tables/{name} lacks {key!r}")
     return table
+
+
+def load_table(name: str) -> dict[str, Any]:
+    """A table of ``hooks/fhir/tables`` (checked for ``id``, ``title``, ``source``)."""
+    return _load(name)
 
 
 # --------------------------------------------------------------------------- input codes

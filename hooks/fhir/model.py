@@ -69,6 +69,9 @@ class PrimaryTumor:
     prefixes: dict[str, str] = field(default_factory=dict)
     # Facts in the chart that could not be read, one sentence each: never turned into assumptions
     unreadable: tuple[str, ...] = ()
+    # Per TumorInputs field, the resource whose value could not be read when no other value of
+    # that field was usable (the card names it instead of "not recorded")
+    unread_sources: dict[str, Source] = field(default_factory=dict)
 
     @property
     def input_references(self) -> tuple[str, ...]:

@@ -9,14 +9,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cds.interval import Interval
 from cds.model import Stage, TumorInputs
 from hooks.fhir import codes, conditions, metastases
 from hooks.fhir import context as clinical
 from hooks.fhir.attach import FIELD_NAMES
 from hooks.fhir.chart import Chart
 from hooks.fhir.conditions import ConditionInfo
+from hooks.fhir.measures import COULD_NOT_READ, IMPLAUSIBLE
 from hooks.fhir.model import Classification, PrimaryTumor, Source
 from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, latest, parse_when
+
+# TumorInputs fields whose value may be an interval (a comparator or "<50 %").
+RANGED = ("size_cm", "mitoses", "necrosis_pct")
+# TumorInputs field -> the name the core uses for it in ``missing`` and ``unreadable``.
+CORE_NAMES = {
+    "size_cm": "size",
+    "mitoses": "mitotic-count",
+    "necrosis_pct": "necrosis",
+    "differentiation": "differentiation",
+    "grade": "grade",
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     values: dict[str, Any] = {}
     preliminary: list[str] = []
     prefixes: dict[str, str] = {}
+    unreadable, unread_sources = _unreadable(by_field)
     for name, candidates in by_field.items():
         chosen, rest, said = _choose(name, candidates)
         notes.extend(said)
@@ -97,21 +111,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     classification = _classification(values, by_field, sources)
     if preliminary:
         notes.append("Rests on preliminary data: " + ", ".join(sorted(set(preliminary))) + ".")
-    inputs = TumorInputs(
-        site=values.get("site"),
-        topography=values.get("topography"),
-        histology=values.get("histology"),
-        size_cm=values.get("size_cm"),
-        differentiation=values.get("differentiation"),
-        mitoses=values.get("mitoses"),
-        necrosis_pct=values.get("necrosis_pct"),
-        grade=values.get("grade"),
-        t=values.get("t"),
-        n=values.get("n"),
-        m=values.get("m"),
-        stage=values.get("stage"),
-        recurrent=conditions.recurrent(resource),
-    )
+    inputs = _inputs(values, unread_sources, conditions.recurrent(resource))
     return PrimaryTumor(
         condition=ref,
         description=conditions.description(
@@ -132,6 +132,8 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
         preliminary=bool(preliminary),
         notes=tuple(notes),
         prefixes=prefixes,
+        unreadable=tuple(unreadable),
+        unread_sources=unread_sources,
     )
 
 
@@ -201,7 +203,7 @@ def _choose(
     notes = [
         f"{f.source.reference} ({what}) was not used: {'; '.join(f.problems)}."
         for f in candidates
-        if f.value is None
+        if f.value is None and not could_not_read(f)  # those are said in ``unreadable``
     ]
     usable = [f for f in candidates if f.value is not None]
     chosen = latest(usable)
@@ -225,6 +227,63 @@ def _choose(
             f"{chosen.source.text or chosen.value}."
         )
     return chosen, rest, notes
+
+
+def _unreadable(by_field: dict[str, list[Finding]]) -> tuple[list[str], dict[str, Source]]:
+    """Sentences for every value present but unreadable; per field with no usable value, the
+    resource that could not be read."""
+    sentences: list[str] = []
+    sources: dict[str, Source] = {}
+    for name, candidates in by_field.items():
+        unread = [f for f in candidates if f.value is None and could_not_read(f)]
+        sentences.extend(unreadable_sentence(f) for f in unread)
+        if unread and all(f.value is None for f in candidates):
+            sources[name] = unread[-1].source
+    return sentences, sources
+
+
+def _inputs(
+    values: dict[str, Any], unread_sources: dict[str, Source], recurrent: bool
+) -> TumorInputs:
+    """The core's inputs: intervals and grade sets go to their own fields."""
+    ranges = {k: values.pop(k) for k in RANGED if isinstance(values.get(k), Interval)}
+    grade_options = values.pop("grade") if isinstance(values.get("grade"), tuple) else ()
+    return TumorInputs(
+        site=values.get("site"),
+        topography=values.get("topography"),
+        histology=values.get("histology"),
+        size_cm=values.get("size_cm"),
+        differentiation=values.get("differentiation"),
+        mitoses=values.get("mitoses"),
+        necrosis_pct=values.get("necrosis_pct"),
+        grade=values.get("grade"),
+        t=values.get("t"),
+        n=values.get("n"),
+        m=values.get("m"),
+        stage=values.get("stage"),
+        recurrent=recurrent,
+        size_range=ranges.get("size_cm"),
+        mitoses_range=ranges.get("mitoses"),
+        necrosis_range=ranges.get("necrosis_pct"),
+        grade_options=grade_options,
+        unreadable=tuple(CORE_NAMES[k] for k in unread_sources if k in CORE_NAMES),
+    )
+
+
+def could_not_read(finding: Finding) -> bool:
+    """A value is present but could not be read, or is impossible (``hooks.fhir.measures``)."""
+    return bool(finding.problems) and finding.problems[0].startswith((COULD_NOT_READ, IMPLAUSIBLE))
+
+
+def unreadable_sentence(finding: Finding) -> str:
+    """The sentence for the card: could not read '>>5 cm' in Observation/abc (tumor size): ..."""
+    what = FIELD_NAMES[finding.field]
+    problem = finding.problems[0]
+    shown = repr(finding.source.text) if finding.source.text is not None else "the value"
+    where = f"{shown} in {finding.source.reference} ({what})"
+    if problem.startswith(IMPLAUSIBLE):
+        return f"implausible value {where}: {problem.removeprefix(IMPLAUSIBLE)}"
+    return f"could not read {where}: {problem.removeprefix(COULD_NOT_READ)}"
 
 
 def _classification(

@@ -28,7 +28,7 @@ from hooks.api import install as install_api
 from hooks.auth import AuthenticationError as JwtAuthenticationError
 from hooks.auth.redact import install_log_redaction
 from hooks.cards.factory import CardFactory
-from hooks.fhir import r4b
+from hooks.fhir import json_numbers, r4b
 from hooks.fhir.client import FhirClient
 from hooks.fhir.model import TumorReport
 from hooks.ops import metrics
@@ -369,8 +369,8 @@ def _service(service_id: str) -> CdsService:
 
 def _parse(model: type[_M], raw: bytes) -> _M:
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        data = json_numbers.loads(raw)  # numbers beyond a double are kept as text, not refused
+    except ValueError:
         raise BadRequest("the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")

@@ -22,6 +22,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hooks.fhir import json_numbers
 from hooks.web.errors import operation_outcome
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -154,7 +155,10 @@ def check_json_body(raw: bytes, limits: Limits) -> None:
             raise LimitExceeded(
                 400, "structure", f"JSON nested deeper than {limits.max_json_depth}"
             ) from None
-        return
+        try:  # numbers orjson refuses are read by the application as text: count the resources
+            document = json_numbers.loads(raw)
+        except ValueError:
+            return  # not JSON: the application answers 400
     check_document(document, limits)
 
 

@@ -105,6 +105,11 @@ OPTION_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
         "morphology": [*SARCOMA_MORPHOLOGIES, None],
         "n": ["N0", "N1"],
     },
+    # Not total by design: a value outside every row is impossible (cds/numbers.py).
+    "plausibility": {
+        "quantity": ["size_cm", "mitoses", "necrosis_pct", "age_years"],
+        "value": [*decimals("-1", "160", "0.5"), Decimal(300), Decimal(1000), Decimal(1001)],
+    },
 }
 
 
