@@ -77,7 +77,9 @@ class Identified:
     """One agent found in an order, and how (shown in the card)."""
 
     agent: str
-    basis: str  # e.g. "RxNorm 867502 (SCD pazopanib 200 MG Oral Tablet; source: ...)"
+    code: str | None  # the RxNorm code that identified it, or None (identified by name)
+    basis: str  # how, in our words: "RxNorm 867502 (SCD ...), verified against <source>"
+    chart_text: str | None = None  # the order text the name was found in (chart text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +169,11 @@ def identify(concepts: Sequence[Mapping[str, Any]]) -> tuple[Identified, ...]:
                 continue
             row = CODES.get(str(coding.get("code", "")).strip())
             if row is not None and row.agent not in found:
-                what = f"{row.level} {row.display}" if row.display else row.level
+                what = f"{row.level}, {row.display}" if row.display else row.level
                 found[row.agent] = Identified(
-                    row.agent, f"RxNorm {row.code} ({what}; verified against {row.source})"
+                    row.agent,
+                    row.code,
+                    f"RxNorm {row.code} ({what}), a code checked against {row.source}",
                 )
     if found:
         return tuple(found.values())
@@ -187,8 +191,10 @@ def identify(concepts: Sequence[Mapping[str, Any]]) -> tuple[Identified, ...]:
                 if match is not None and agent not in found:
                     found[agent] = Identified(
                         agent,
-                        f"the name {match.group(0)!r} in {text.strip()[:120]!r} "
-                        "(no RxNorm code of the order is in our verified list)",
+                        None,
+                        f'the name "{match.group(0)}" in the order text (no RxNorm code of '
+                        "the order is in our checked list)",
+                        text.strip()[:200],
                     )
     return tuple(found.values())
 

@@ -26,7 +26,8 @@ FAMILIES = sorted({r.text("family") for r in table("icdo3-sarcoma-histologies").
 EXTENTS = ["stage-i", "stage-ii-iii", "node-positive", "stage-iv", "recurrent"]
 THERAPY_AGENTS = table("pdq-therapy-agents")
 THERAPY_CLASSES = sorted(
-    {c for r in THERAPY_AGENTS.rows for c in r.texts("classes")} | {"alk-inhibitor", "mtor-inhibitor"}
+    {c for r in THERAPY_AGENTS.rows for c in r.texts("classes")}
+    | {"alk-inhibitor", "mtor-inhibitor"}
 )
 
 
