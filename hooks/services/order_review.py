@@ -30,7 +30,7 @@ from hooks.services.registry import CdsService
 from hooks.services.staging import stage_patient
 from hooks.web.errors import BadRequest, request_id
 from hooks.web.order_wire import OrderContext
-from hooks.web.settings import Settings
+from hooks.web.settings import Settings, is_valid_fhir_id
 from hooks.web.wire import Card, CardsResponse, HookRequest
 
 log = logging.getLogger("hooks.service")
@@ -51,6 +51,8 @@ def order_context(req: HookRequest) -> OrderContext:
             loc = ".".join(str(p) for p in err["loc"])
             parts.append(f"context.{loc}: {err['msg']}")
         raise BadRequest("invalid request: " + "; ".join(parts)) from None
+    if not is_valid_fhir_id(context.patientId):
+        raise BadRequest("context.patientId is not a valid FHIR id")
     if req.hook == ORDER_SELECT and not context.selections:
         raise BadRequest("invalid request: context.selections is required for order-select")
     return context
