@@ -41,6 +41,7 @@ class History:
 
     prior_anthracycline: bool  # an anthracycline before this order
     with_anthracycline: bool  # an anthracycline ordered in the same session
+    prior_chemotherapy: bool = False  # any agent of pdq-therapy-agents before this order
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class Finding:
     quote: str  # the PDQ sentence the rule rests on (exact words)
     subtype: str | None = None  # for the Table 9 rule: the subtype and its agents
     subtype_agents: tuple[str, ...] = ()
+    history: bool = False  # the rule rests on the therapy on record (the card says what was read)
 
 
 def known_agent(agent: str) -> bool:
@@ -149,6 +151,7 @@ def review_agent(agent: str, tumor: TumorContext, history: History) -> tuple[Fin
         in_approved_histology=in_approved,
         listed=listed,
         prior_anthracycline=history.prior_anthracycline,
+        prior_chemotherapy=history.prior_chemotherapy or history.prior_anthracycline,
         subtype_options=bool(subtype_rows),
     )
     return tuple(_finding(row, agent, agent_row, subtype_rows) for row in rows)
@@ -196,4 +199,7 @@ def _finding(row: Row, agent: str, agent_row: Row, subtype_rows: list[Row]) -> F
         quote=row.text("quote"),
         subtype=subtype,
         subtype_agents=agents,
+        history=any(
+            row.condition(c) is not None for c in ("prior_anthracycline", "prior_chemotherapy")
+        ),
     )

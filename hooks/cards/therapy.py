@@ -113,8 +113,13 @@ def therapy_card(
         lines.append(
             f"For {finding.subtype}, PDQ Table 9 lists: {'; '.join(finding.subtype_agents)}."
         )
-    if finding.rule == "after-first-line-without-anthracycline":
-        lines += ["", f"**History searched:** {history.searched()}; none is an anthracycline."]
+    if finding.history:
+        given = "; ".join(history.given) or "none"
+        lines += [
+            "",
+            f"**History searched:** {history.searched()}. Systemic agents for sarcoma found: "
+            f"{md(given)}.",
+        ]
     lines += [
         "",
         f"**Source:** NCI PDQ Adult Soft Tissue Sarcoma Treatment (health professional "

@@ -105,6 +105,7 @@ class MedicationHistory:
     statements: int  # MedicationStatements of the patient searched
     anthracyclines: tuple[str, ...]  # "MedicationRequest/1 (doxorubicin, completed)", ...
     other_patient: int = 0  # history resources of another patient, ignored
+    given: tuple[str, ...] = ()  # every known agent given, as anthracyclines above
 
     def searched(self) -> str:
         statuses = ", ".join(REQUEST_STATUSES)
@@ -264,6 +265,7 @@ def medication_history(
     counts = {"MedicationRequest": 0, "MedicationStatement": 0}
     other = 0
     found: list[str] = []
+    given: list[str] = []
     for resource in flat:
         kind = resource.get("resourceType")
         if kind not in counts:
@@ -277,9 +279,16 @@ def medication_history(
         if status not in allowed or resource.get("intent") in SKIPPED_INTENTS:
             continue
         agents = [i.agent for i in identify(_concepts(resource, medications))]
+        where = f"{kind}/{resource.get('id')}"
+        if agents:
+            given.append(f"{where} ({', '.join(agents)}, {status})")
         hits = [a for a in agents if is_anthracycline(a)]
         if hits:
-            found.append(f"{kind}/{resource.get('id')} ({', '.join(hits)}, {status})")
+            found.append(f"{where} ({', '.join(hits)}, {status})")
     return MedicationHistory(
-        counts["MedicationRequest"], counts["MedicationStatement"], tuple(found), other
+        counts["MedicationRequest"],
+        counts["MedicationStatement"],
+        tuple(found),
+        other,
+        tuple(given),
     )

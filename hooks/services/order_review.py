@@ -111,7 +111,11 @@ async def review_orders(
                 if other.reference != order.reference
                 for i in other.agents
             )
-            facts = History(bool(history.anthracyclines), concurrent)
+            facts = History(
+                prior_anthracycline=bool(history.anthracyclines),
+                with_anthracycline=concurrent,
+                prior_chemotherapy=bool(history.given),
+            )
             for identified in order.agents:
                 for finding in review_agent(identified.agent, tumor, facts):
                     card = therapy_card(

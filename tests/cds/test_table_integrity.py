@@ -111,6 +111,7 @@ OPTION_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
         "in_approved_histology": [True, False, None],
         "listed": [True, False],
         "prior_anthracycline": [True, False],
+        "prior_chemotherapy": [True, False],
         "subtype_options": [True, False],
     },
     "pdq-treatment-by-stage": {"extent": EXTENTS},

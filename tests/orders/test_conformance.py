@@ -174,7 +174,7 @@ async def test_another_patients_order_and_history_are_not_used(client: httpx.Asy
     )
     response = await call(client, SIGN, body)
     # The other patient's doxorubicin is neither reviewed nor earlier therapy of this patient.
-    assert rules(response.json()) == ["after-first-line-without-anthracycline"]
+    assert rules(response.json()) == ["pazopanib-without-earlier-chemotherapy"]
     assert "0 MedicationRequest" in response.json()["cards"][0]["detail"]
 
 
@@ -226,7 +226,7 @@ async def test_history_null_means_none_on_record_and_is_not_fetched(
     body["prefetch"]["medicationRequests"] = None
     body["prefetch"]["medicationStatements"] = None
     response = await call(client, SIGN, body)
-    assert rules(response.json()) == ["after-first-line-without-anthracycline"]
+    assert rules(response.json()) == ["pazopanib-without-earlier-chemotherapy"]
 
 
 async def test_history_missing_without_fhir_server_is_412(client: httpx.AsyncClient) -> None:
@@ -259,9 +259,9 @@ async def test_each_order_and_rule_gets_its_own_card_with_unique_ids(
     response = await call(client, SIGN, body)
     cards = response.json()["cards"]
     assert rules(response.json()) == [
-        "after-first-line-without-anthracycline",
-        "after-first-line-without-anthracycline",
+        "eribulin-trabectedin-without-anthracycline",
         "pazopanib-adipocytic",
+        "pazopanib-without-earlier-chemotherapy",
     ]
     assert len({c["uuid"] for c in cards}) == 3
     # The warning card comes with the same override reasons as the info cards.
