@@ -303,7 +303,7 @@ def _print(results: dict[str, Any]) -> None:
           f"{fb['service_p50_ms']:.2f} ms, added {fb['added_p50_ms']:.2f} ms "
           f"(p99 added {fb['added_p99_ms']:.2f} ms)")  # fmt: skip
     order = results["order_select"]["c16"]
-    print(f"order-select (Rx View, nothing remembered), 1 worker, 16 connections: "
+    print(f"order-select (Rx View, staging of the chart remembered), 1 worker, 16 connections: "
           f"{order['rps']:.0f} rps, p50 {order['p50_ms']:.2f} ms, "
           f"p99 {order['p99_ms']:.2f} ms")  # fmt: skip
     print(f"\nwritten: {RESULTS / 'latest.json'}")

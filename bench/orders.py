@@ -1,11 +1,14 @@
 """The order-select path for ``make bench``: the CDS Hooks Sandbox's Rx View call for the same
 chart as the patient-view benchmark, with a medication history and a session of draft orders.
 
-The request selects one pazopanib order (RxNorm 867502, as the Sandbox codes it) among three
-draft orders (an ondansetron tablet, a diet); the history holds eight earlier
-MedicationRequests and two MedicationStatements (an epirubicin course among them). Nothing is
-remembered between order calls, so every request runs the whole path: context checks, order
-identification, staging of the chart, history search, rules and cards.
+The request selects a pazopanib order (RxNorm 867502, as the Sandbox codes it) and an
+eribulin order (RxNorm 1045456) among four draft orders (with an ondansetron tablet and a
+diet); the history holds eight earlier MedicationRequests and two MedicationStatements (an
+epirubicin course among them). For this leiomyosarcoma the pazopanib order is silent and the
+eribulin order gets one card (outside its approved histology). Every request runs the whole
+order path (context checks, order identification, history search, rules, cards); the staging
+of the chart is remembered by chart digest, as it is when an EHR fires order-select for each
+medication of one ordering session.
 
 ``python -m bench.orders`` runs this path alone (a short smoke run; BENCH_SECONDS and
 BENCH_ROUNDS apply) and prints its figures.
@@ -93,6 +96,7 @@ def order_select_request() -> dict[str, Any]:
         },
     }
     ondansetron = _medication_request("request-124", None, "ondansetron 8 mg tablet", "draft")
+    eribulin = _medication_request("request-125", "1045456", "eribulin 1.4 mg/m2 IV", "draft")
     diet = {
         "resourceType": "NutritionOrder",
         "id": "diet-1",
@@ -102,10 +106,13 @@ def order_select_request() -> dict[str, Any]:
         "dateTime": "2026-01-01",
     }
     body["hook"] = "order-select"
-    body["context"]["selections"] = ["MedicationRequest/request-123"]
+    body["context"]["selections"] = [
+        "MedicationRequest/request-123",
+        "MedicationRequest/request-125",
+    ]
     body["context"]["draftOrders"] = {
         "resourceType": "Bundle",
-        "entry": [{"resource": r} for r in (pazopanib, ondansetron, diet)],
+        "entry": [{"resource": r} for r in (pazopanib, ondansetron, eribulin, diet)],
     }
     body["prefetch"]["medicationRequests"] = request._searchset(requests)
     body["prefetch"]["medicationStatements"] = request._searchset(statements)

@@ -7,13 +7,17 @@ Same prefetch gathering (``gather_resources``: prefetch, then the FHIR server), 
 authentication and errors as the patient-view service. ``order-select`` reviews the newly
 selected MedicationRequests (``selections``), ``order-sign`` every MedicationRequest in
 ``draftOrders``. An order whose agent is not identified gets no card, nor does an agent that
-fits the options for the tumor. Nothing is remembered between calls: draft orders differ from
-call to call.
+fits the options for the tumor. The cards are built afresh for every call (draft orders and
+history differ from call to call); only the staging of the chart is remembered, keyed by a
+digest of exactly the resources it is computed from (``chart_key``), since an EHR fires
+order-select for every medication picked in one ordering session on the same chart.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -25,9 +29,10 @@ from pydantic import ValidationError
 from cds.therapy import History, is_anthracycline, known_agent, review_agent, tumor_context
 from hooks.cards.therapy import therapy_card
 from hooks.fhir.medications import DraftOrders, draft_orders, medication_history
+from hooks.fhir.model import TumorReport
 from hooks.services.prefetch import gather_resources
 from hooks.services.registry import CdsService
-from hooks.services.staging import stage_patient
+from hooks.services.staging import chart_key, stage_patient
 from hooks.web.errors import BadRequest, request_id
 from hooks.web.order_wire import OrderContext
 from hooks.web.settings import Settings, is_valid_fhir_id
@@ -39,6 +44,35 @@ ORDER_SELECT: Final = "order-select"
 ORDER_SIGN: Final = "order-sign"
 ORDER_HOOKS: Final = frozenset({ORDER_SELECT, ORDER_SIGN})
 HISTORY_TYPES: Final = frozenset({"MedicationRequest", "MedicationStatement", "Medication"})
+
+
+class StagingMemory:
+    """Staged reports by chart key, most recently used kept; bounded."""
+
+    def __init__(self, kept: int = 512) -> None:
+        self.kept = kept
+        self._reports: OrderedDict[bytes, tuple[TumorReport, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def reports(self, patient_id: str, chart: list[dict[str, Any]]) -> tuple[TumorReport, ...]:
+        key = chart_key(patient_id, chart)
+        if key is not None:
+            with self._lock:
+                found = self._reports.get(key)
+                if found is not None:
+                    self._reports.move_to_end(key)
+                    return found
+        _, reports = stage_patient(patient_id, chart)
+        result = tuple(reports)
+        if key is not None:
+            with self._lock:
+                self._reports[key] = result
+                if len(self._reports) > self.kept:
+                    self._reports.popitem(last=False)
+        return result
+
+
+STAGED = StagingMemory()
 
 
 def order_context(req: HookRequest) -> OrderContext:
@@ -99,7 +133,7 @@ async def review_orders(
     )
     patient_id = context.patientId
     chart = [r for r in resources if r.get("resourceType") not in HISTORY_TYPES]
-    _, reports = stage_patient(patient_id, chart)
+    reports = STAGED.reports(patient_id, chart)
     history = medication_history(patient_id, resources, is_anthracycline)
     cards: list[Card] = []
     for report in reports:

@@ -296,3 +296,25 @@ async def test_feedback_on_an_order_card_is_stored_under_its_service(
     [record] = list(SqliteFeedbackStore(Path(settings.db)).export())
     assert record.service_id == "sarcoma-therapy-select"
     assert record.override_code == "history-not-in-record"
+
+
+async def test_remembered_staging_follows_the_chart(client: httpx.AsyncClient) -> None:
+    # The staging of a chart is remembered between order calls; a changed chart (the grade
+    # recorded since) is staged again, and the draft orders are always read afresh.
+    order = ehr_order("dox", "text", "doxorubicin 75 mg/m2 IV")
+    conditions, observations = stage_i_chart()
+    low = order_request("order-sign", [order], conditions=conditions, observations=observations)
+    first = (await call(client, SIGN, low)).json()
+    assert rules(first) == ["stage-i-systemic-therapy"]
+    assert rules((await call(client, SIGN, low)).json()) == ["stage-i-systemic-therapy"]
+    conditions, observations = chart("8890/3", size_cm=3.0, grade_text="G3")  # stage II
+    high = order_request("order-sign", [order], conditions=conditions, observations=observations)
+    assert (await call(client, SIGN, high)).json() == {"cards": []}
+    other_drug = order_request(
+        "order-sign",
+        [ehr_order("gem", "text", "gemcitabine 900 mg/m2")],
+        conditions=stage_i_chart()[0],
+        observations=stage_i_chart()[1],
+    )
+    summaries = [c["summary"] for c in (await call(client, SIGN, other_drug)).json()["cards"]]
+    assert summaries == ["Gemcitabine: chemotherapy is usually not given for stage I"]
