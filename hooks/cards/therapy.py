@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Final
 from urllib.parse import quote
 
-from cds.model import Assessment, Status
+from cds.model import Assessment, Basis, Status
 from cds.therapy import Finding, TumorContext
 from hooks.fhir.codes import CANONICAL_BASE
 from hooks.fhir.medications import Identified, MedicationHistory, MedicationOrder
@@ -71,7 +71,14 @@ def summary(finding: Finding) -> str:
 def _stage_text(a: Assessment, tumor: TumorContext) -> str:
     if a.stage is not None and tumor.stage is not None:
         tnmg = f"{a.t.value} {a.n.value} {a.m.value} {a.grade.grade.value}"
-        return f"AJCC 8th edition stage {a.stage.value} ({tnmg})"
+        assumed = [v.value for v, b in ((a.n, a.n_basis), (a.m, a.m_basis)) if b is Basis.ASSUMED]
+        note = ""
+        if assumed:
+            note = (
+                f"; {' and '.join(assumed)} assumed: not recorded, and AJCC 8 counts unknown "
+                "nodes and metastases as N0 and M0 (record them if known, e.g. M1)"
+            )
+        return f"AJCC 8th edition stage {a.stage.value} ({tnmg}{note})"
     if a.stage is not None:
         others = ", ".join(s.value for s in a.alternatives) or a.stage.value
         return f"AJCC 8th edition stage {a.stage.value}, not determined (could be {others})"

@@ -318,3 +318,24 @@ async def test_remembered_staging_follows_the_chart(client: httpx.AsyncClient) -
     )
     summaries = [c["summary"] for c in (await call(client, SIGN, other_drug)).json()["cards"]]
     assert summaries == ["Gemcitabine: chemotherapy is usually not given for stage I"]
+
+
+async def test_stage_i_card_says_which_categories_were_assumed(client: httpx.AsyncClient) -> None:
+    conditions, observations = stage_i_chart()  # no N or M recorded
+    body = order_request(
+        "order-sign",
+        [ehr_order("dox", "text", "doxorubicin 75 mg/m2 IV")],
+        conditions=conditions,
+        observations=observations,
+    )
+    [card] = (await call(client, SIGN, body)).json()["cards"]
+    assert "stage IA (T1 N0 M0 G1; N0 and M0 assumed: not recorded" in card["detail"]
+    conditions, observations = chart("8890/3", size_cm=3.0, grade_text="G1", m="cM0")
+    body = order_request(
+        "order-sign",
+        [ehr_order("dox", "text", "doxorubicin 75 mg/m2 IV")],
+        conditions=conditions,
+        observations=observations,
+    )
+    [card] = (await call(client, SIGN, body)).json()["cards"]
+    assert "stage IA (T1 N0 M0 G1; N0 assumed: not recorded" in card["detail"]
