@@ -19,7 +19,7 @@ from urllib.parse import quote
 from cds.model import Assessment, Basis, Status
 from cds.therapy import Finding, TumorContext
 from hooks.fhir.codes import CANONICAL_BASE
-from hooks.fhir.medications import Identified, MedicationHistory, MedicationOrder
+from hooks.fhir.medications import Given, Identified, MedicationHistory, MedicationOrder
 from hooks.fhir.model import TumorReport
 from hooks.web.wire import Card, CardSource, Coding, Link
 
@@ -97,6 +97,7 @@ def therapy_card(
     report: TumorReport,
     tumor: TumorContext,
     history: MedicationHistory,
+    earlier: tuple[Given, ...],
     new_id: Callable[[], str],
 ) -> Card:
     a = report.assessment
@@ -121,7 +122,7 @@ def therapy_card(
             f"For {finding.subtype}, PDQ Table 9 lists: {'; '.join(finding.subtype_agents)}."
         )
     if finding.history:
-        given = "; ".join(history.given) or "none"
+        given = "; ".join(str(r) for r in earlier) or "none"
         lines += [
             "",
             f"**History searched:** {history.searched()}. Systemic agents for sarcoma found: "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -98,14 +98,30 @@ class DraftOrders:
 
 
 @dataclass(frozen=True, slots=True)
+class Given:
+    """One history record showing that known agents were given."""
+
+    reference: str  # "MedicationRequest/<id>" or "MedicationStatement/<id>"
+    agents: tuple[str, ...]
+    status: str
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({', '.join(self.agents)}, {self.status})"
+
+
+@dataclass(frozen=True, slots=True)
 class MedicationHistory:
     """What the record says about earlier therapy, and what was searched to say it."""
 
     requests: int  # MedicationRequests of the patient searched
     statements: int  # MedicationStatements of the patient searched
-    anthracyclines: tuple[str, ...]  # "MedicationRequest/1 (doxorubicin, completed)", ...
+    records: tuple[Given, ...]  # those showing a known agent was given
     other_patient: int = 0  # history resources of another patient, ignored
-    given: tuple[str, ...] = ()  # every known agent given, as anthracyclines above
+
+    def earlier(self, drafts: frozenset[str]) -> tuple[Given, ...]:
+        """The records other than the draft orders themselves (an order being re-signed may
+        also be on the server, active)."""
+        return tuple(r for r in self.records if r.reference not in drafts)
 
     def searched(self) -> str:
         statuses = ", ".join(REQUEST_STATUSES)
@@ -254,18 +270,15 @@ def draft_orders(
     return DraftOrders(tuple(orders), tuple(selected), frozenset(present), tuple(notes))
 
 
-def medication_history(
-    patient_id: str, resources: Iterable[JSON], is_anthracycline: Callable[[str], bool]
-) -> MedicationHistory:
-    """The patient's MedicationRequests and MedicationStatements, and the anthracyclines among
+def medication_history(patient_id: str, resources: Iterable[JSON]) -> MedicationHistory:
+    """The patient's MedicationRequests and MedicationStatements, and the known agents among
     those that show the drug was given (statuses above)."""
     flat = [r for r in resources if isinstance(r, Mapping)]
     medications = _medication_index(flat)
     patient = f"Patient/{patient_id}"
     counts = {"MedicationRequest": 0, "MedicationStatement": 0}
     other = 0
-    found: list[str] = []
-    given: list[str] = []
+    records: list[Given] = []
     for resource in flat:
         kind = resource.get("resourceType")
         if kind not in counts:
@@ -278,17 +291,9 @@ def medication_history(
         allowed = REQUEST_STATUSES if kind == "MedicationRequest" else STATEMENT_STATUSES
         if status not in allowed or resource.get("intent") in SKIPPED_INTENTS:
             continue
-        agents = [i.agent for i in identify(_concepts(resource, medications))]
-        where = f"{kind}/{resource.get('id')}"
+        agents = tuple(i.agent for i in identify(_concepts(resource, medications)))
         if agents:
-            given.append(f"{where} ({', '.join(agents)}, {status})")
-        hits = [a for a in agents if is_anthracycline(a)]
-        if hits:
-            found.append(f"{where} ({', '.join(hits)}, {status})")
+            records.append(Given(f"{kind}/{resource.get('id')}", agents, str(status)))
     return MedicationHistory(
-        counts["MedicationRequest"],
-        counts["MedicationStatement"],
-        tuple(found),
-        other,
-        tuple(given),
+        counts["MedicationRequest"], counts["MedicationStatement"], tuple(records), other
     )

@@ -134,7 +134,8 @@ async def review_orders(
     patient_id = context.patientId
     chart = [r for r in resources if r.get("resourceType") not in HISTORY_TYPES]
     reports = STAGED.reports(patient_id, chart)
-    history = medication_history(patient_id, resources, is_anthracycline)
+    history = medication_history(patient_id, resources)
+    earlier = history.earlier(drafts.resources)
     cards: list[Card] = []
     for report in reports:
         tumor = tumor_context(report.tumor.inputs, report.assessment)
@@ -145,12 +146,15 @@ async def review_orders(
                 if other.reference != order.reference
                 for i in other.agents
             )
-            facts = History(
-                prior_anthracycline=bool(history.anthracyclines),
-                with_anthracycline=concurrent,
-                prior_chemotherapy=bool(history.given),
-            )
             for identified in order.agents:
+                # Earlier therapy is therapy with another agent: a course of the same agent
+                # on record is not the earlier chemotherapy its approval asks for.
+                before = [a for r in earlier for a in r.agents if a != identified.agent]
+                facts = History(
+                    prior_anthracycline=any(is_anthracycline(a) for a in before),
+                    with_anthracycline=concurrent,
+                    prior_chemotherapy=bool(before),
+                )
                 for finding in review_agent(identified.agent, tumor, facts):
                     card = therapy_card(
                         finding,
@@ -159,6 +163,7 @@ async def review_orders(
                         report=report,
                         tumor=tumor,
                         history=history,
+                        earlier=earlier,
                         new_id=new_id,
                     )
                     cards.append(card)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from cds.tables import table
-from cds.therapy import is_anthracycline
 from hooks.fhir.medications import (
     CODES,
     NAMES,
@@ -150,12 +149,16 @@ def test_history_counts_only_therapy_that_was_given() -> None:
         },
         {**request("other", "completed"), "subject": {"reference": "Patient/p2"}},
     ]
-    result = medication_history("p1", history, is_anthracycline)
-    assert result.anthracyclines == (
+    result = medication_history("p1", history)
+    assert [str(r) for r in result.records] == [
         "MedicationRequest/given (doxorubicin, completed)",
         "MedicationRequest/stopped (doxorubicin, stopped)",
-    )
+    ]
     assert (result.requests, result.statements, result.other_patient) == (5, 1, 1)
+    # A draft order being re-signed, also on the server as active, is not earlier therapy.
+    assert [r.reference for r in result.earlier(frozenset({"MedicationRequest/given"}))] == [
+        "MedicationRequest/stopped"
+    ]
 
 
 def test_every_rxnorm_row_names_a_known_agent_and_a_cited_source() -> None:

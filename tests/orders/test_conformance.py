@@ -339,3 +339,27 @@ async def test_stage_i_card_says_which_categories_were_assumed(client: httpx.Asy
     )
     [card] = (await call(client, SIGN, body)).json()["cards"]
     assert "stage IA (T1 N0 M0 G1; N0 assumed: not recorded" in card["detail"]
+
+
+async def test_an_order_being_re_signed_is_not_its_own_earlier_therapy(
+    client: httpx.AsyncClient,
+) -> None:
+    # order-sign may fire for orders being re-signed (status active); the EHR's history search
+    # then returns the same MedicationRequest. It is not earlier therapy.
+    conditions, observations = pleomorphic_stage_iv()
+    gemcitabine = ehr_order("gem-1", "text", "gemcitabine 900 mg/m2 d1,8")
+    gemcitabine["status"] = "active"
+    trabectedin = ehr_order("trab-1", "coded", "trabectedin", "2745754")
+    body = order_request(
+        "order-sign",
+        [gemcitabine, trabectedin],
+        conditions=conditions,
+        observations=observations,
+        history=[{**gemcitabine, "authoredOn": "2026-01-01"}],
+    )
+    response = await call(client, SIGN, body)
+    assert rules(response.json()) == [
+        "eribulin-trabectedin-without-anthracycline",
+        "trabectedin-outside-liposarcoma-leiomyosarcoma",
+    ]
+    assert "Systemic agents for sarcoma found: none." in response.json()["cards"][0]["detail"]
