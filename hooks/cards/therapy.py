@@ -54,8 +54,20 @@ def md(text: str) -> str:
 
 
 def section_link(finding: Finding) -> str:
-    """The PDQ summary, scrolled to the sentence the rule rests on (URL text fragment)."""
-    return f"{PDQ_URL}#:~:text={quote(finding.quote, safe='')}"
+    """The PDQ summary, scrolled to the sentence the rule rests on (URL text fragment; in a
+    fragment's text "-" and "," are syntax, so they are percent-encoded too)."""
+    return f"{PDQ_URL}#:~:text={quote(finding.quote, safe='').replace('-', '%2D')}"
+
+
+# The PDQ section the tumor's options come from (cds.therapy.tumor_context), in words.
+EXTENTS: Final = {
+    "stage-i": "PDQ stage I section",
+    "stage-ii-iii": "PDQ stage II and node-negative stage III section",
+    "node-positive": "PDQ advanced stage III (N1) section",
+    "stage-iv": "PDQ stage IV section (distant metastasis)",
+    "recurrent": "PDQ recurrent disease section",
+    "histology-only": "not staged by AJCC 8; PDQ's histology-specific options",
+}
 
 
 def summary(finding: Finding) -> str:
@@ -113,7 +125,8 @@ def therapy_card(
         + (f": {md(identified.chart_text)}." if identified.chart_text else "."),
         "",
         f"**Tumor:** {md(report.tumor.description)} ({report.tumor.condition}); histology "
-        f"{histology_text}; {_stage_text(a, tumor)}.",
+        f"{histology_text}; {_stage_text(a, tumor)}"
+        + (f"; {EXTENTS[tumor.extent]}." if tumor.extent in EXTENTS else "."),
         "",
         f"**Why this card:** {finding.detail}",
     ]

@@ -8,6 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -166,6 +167,10 @@ async def test_rule_case(
         assert row.text("reason") in card["summary"]
         [link] = card["links"]
         assert link["url"].startswith(f"{PDQ}#:~:text=")
+        fragment = link["url"].split("#:~:text=")[1]
+        assert "-" not in fragment
+        assert "," not in fragment
+        assert unquote(fragment) == row.text("quote")
         assert row.text("section") in card["detail"]
         assert "Decision support only" in card["detail"]
         assert {r["code"] for r in card["overrideReasons"]} == {
