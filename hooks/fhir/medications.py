@@ -253,7 +253,10 @@ def draft_orders(
         rid = resource.get("id")
         if isinstance(kind, str) and isinstance(rid, str):
             present.add(f"{kind}/{rid}")
-        if kind not in ORDER_TYPES or not isinstance(rid, str):
+        if kind not in ORDER_TYPES:
+            continue
+        if not isinstance(rid, str) or not rid:
+            notes.append(f"A {kind} without an id was not reviewed (it cannot be cited).")
             continue
         ref = f"{kind}/{rid}"
         subject = subject_of(resource)
