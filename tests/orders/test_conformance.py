@@ -363,3 +363,24 @@ async def test_an_order_being_re_signed_is_not_its_own_earlier_therapy(
         "trabectedin-outside-liposarcoma-leiomyosarcoma",
     ]
     assert "Systemic agents for sarcoma found: none." in response.json()["cards"][0]["detail"]
+
+
+async def test_discovery_describes_both_order_services(client: httpx.AsyncClient) -> None:
+    services = {s["id"]: s for s in (await client.get("/cds-services")).json()["services"]}
+    for sid, hook in (
+        ("sarcoma-therapy-select", "order-select"),
+        ("sarcoma-therapy-sign", "order-sign"),
+    ):
+        service = services[sid]
+        assert service["hook"] == hook
+        assert service["hookVersion"] == "1.0"  # CDS Hooks Library order-select / order-sign
+        assert service["version"] == "2.0.1"
+        assert "decision support" not in service["title"]
+        assert "never replaces" in service["description"]
+        assert service["prefetch"] == {
+            "patient": "Patient/{{context.patientId}}",
+            "conditions": "Condition?patient={{context.patientId}}",
+            "observations": services["sarcoma-staging"]["prefetch"]["observations"],
+            "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+            "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
+        }
