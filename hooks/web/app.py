@@ -34,6 +34,7 @@ from hooks.fhir.model import TumorReport
 from hooks.ops import metrics
 from hooks.ops import routes as ops_routes
 from hooks.ops.logs import formatter as log_formatter
+from hooks.services.order_review import ORDER_HOOKS, review_orders
 from hooks.services.prefetch import gather_resources
 from hooks.services.registry import REGISTRY, CdsService, Pipeline, default_pipeline
 from hooks.services.responses import ResponseMemory, build_template
@@ -245,6 +246,10 @@ def _install_routes(
     async def call_service(service_id: str, request: Request, identity: Identity) -> Any:
         service = _service(service_id)
         hook_request = _parse(HookRequest, await request.body())
+        if service.hook in ORDER_HOOKS:  # order review: hooks/services/order_review.py
+            return await review_orders(
+                request, service, hook_request, identity, settings=cfg, new_id=uuid_factory
+            )
         if hook_request.hook != service.hook:
             raise BadRequest(f"service {service.id} answers the {service.hook} hook only")
         auth = request.app.state.authenticator
