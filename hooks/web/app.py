@@ -28,7 +28,7 @@ from hooks.api import install as install_api
 from hooks.auth import AuthenticationError as JwtAuthenticationError
 from hooks.auth.redact import install_log_redaction
 from hooks.cards.factory import CardFactory
-from hooks.fhir import json_numbers, r4b
+from hooks.fhir import json_numbers, r4b, shape
 from hooks.fhir.client import FhirClient
 from hooks.fhir.model import TumorReport
 from hooks.ops import metrics
@@ -146,6 +146,7 @@ def create_app(
     faults), ``authenticator``, ``pipeline`` and ``feedback_store``."""
     cfg = settings if settings is not None else Settings.from_env()
     install_log_redaction()
+    shape.set_strict(cfg.strict_fhir)  # SARCOMA_CDS_STRICT_FHIR: every resource read via R4B
     database = open_database(cfg.db, pool_size=cfg.db_pool_size, timeout=cfg.db_timeout)
     store: FeedbackStore = feedback_store or database.feedback
 

@@ -256,6 +256,14 @@ class Settings:
             "Seconds `serve` lets requests in flight finish after SIGTERM",
         ),
     )
+    strict_fhir: bool = field(
+        default=False,
+        metadata=_m(
+            _parse_bool,
+            "Validate every resource read with the full FHIR R4B models (slower); "
+            "off: a fast check that hands anything unusual to them",
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.fhir_timeout > self.fhir_deadline:
