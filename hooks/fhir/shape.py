@@ -132,23 +132,38 @@ def _element(
     required: tuple[str, ...] = (),
     choices: tuple[tuple[str, ...], ...] = (),
 ) -> Check:
+    group_of = {name: n for n, group in enumerate(choices) for name in group}
+
     def check(v: Any) -> bool:
         if type(v) is not dict or not v:
             return False
+        seen = -1 if not group_of else 0  # bit set of the choice groups met so far
         for key, value in v.items():
             field = fields.get(key)
             if field is None or not field(value):
                 return False
-        for key in required:
+            if seen >= 0 and (group := group_of.get(key)) is not None:
+                if seen & (1 << group):
+                    return False  # two values of one choice group (e.g. value[x])
+                seen |= 1 << group
+        for key in required:  # noqa: SIM110 - loops, not generators, on this hot path
             if key not in v:
                 return False
-        return all(sum(name in v for name in group) <= 1 for group in choices)
+        return True
 
     return check
 
 
 def _many(item: Check) -> Check:
-    return lambda v: type(v) is list and bool(v) and all(item(x) for x in v)
+    def check(v: Any) -> bool:
+        if type(v) is not list or not v:
+            return False
+        for x in v:  # noqa: SIM110
+            if not item(x):
+                return False
+        return True
+
+    return check
 
 
 def _resource(
