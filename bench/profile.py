@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 
 from bench import charts
-from bench.__main__ import PATH, SERVICE, Server, _ensure_wrk, _lua_charts
+from bench.__main__ import CHARTS, PATH, SERVICE, Server, _ensure_wrk, _lua_charts
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 PARTS = {
@@ -39,7 +39,7 @@ def main() -> int:
     if not Path(spy).exists():
         raise SystemExit("py-spy not found: pip install '.[bench]'")
     wrk = _ensure_wrk()
-    bodies = [orjson.dumps(charts.chart_request(n)) for n in range(300)]
+    bodies = [orjson.dumps(charts.chart_request(n)) for n in range(CHARTS)]
     with tempfile.TemporaryDirectory() as tmp:
         script = _lua_charts(Path(tmp), bodies)
         raw = Path(tmp) / "samples.txt"

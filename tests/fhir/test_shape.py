@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ import pytest
 from bench.charts import chart_request
 from hooks.fhir import r4b, shape
 from hooks.fhir.extract import extract
+from hooks.web.app import create_app
+from hooks.web.settings import Settings
 from tests.charts import build, test_reading
 from tests.charts import cases as chart_cases
 
@@ -195,14 +198,31 @@ def test_fast_path_and_strict_mode_read_every_chart_identically(
     assert fast == strict, name
 
 
-def test_strict_mode_never_uses_the_fast_check() -> None:
+def test_strict_mode_never_uses_the_fast_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_in_strict_mode(resource: Any) -> bool:
+        raise AssertionError("the fast check ran in strict mode")
+
+    monkeypatch.setattr(shape, "surely_valid", not_in_strict_mode)
     observation = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}}
-    invalid_for_r4b_only = dict(observation, valueInteger=2**40)  # beyond a FHIR integer
-    assert not shape.surely_valid(invalid_for_r4b_only)
+    too_large = dict(observation, valueInteger=2**40)  # beyond a FHIR integer
     shape.set_strict(True)
     try:
         assert shape.strict()
         assert shape.problem(observation) is None
-        assert shape.problem(invalid_for_r4b_only) == r4b.validation_problem(invalid_for_r4b_only)
+        assert shape.problem(too_large) == r4b.validation_problem(too_large)
+        assert shape.problem(too_large) is not None
+    finally:
+        shape.set_strict(False)
+
+
+def test_the_setting_switches_strict_mode(tmp_path: Path) -> None:
+    settings = Settings.from_env({"SARCOMA_CDS_STRICT_FHIR": "on"})
+    assert settings.strict_fhir
+    assert not Settings.from_env({}).strict_fhir
+    try:
+        create_app(replace(settings, auth=False, db=tmp_path / "strict.sqlite3"))
+        assert shape.strict()
+        create_app(Settings(auth=False, db=tmp_path / "fast.sqlite3"))
+        assert not shape.strict()
     finally:
         shape.set_strict(False)
