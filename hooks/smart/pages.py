@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from cds.assess import assess
 from hooks.api.stage import observations_for
+from hooks.fhir import writeback
 from hooks.fhir.emit import as_transaction_bundle
 from hooks.fhir.model import Extraction, TumorReport
 from hooks.services.staging import stage_patient
@@ -158,15 +159,9 @@ async def confirm(
         observations_for(session.patient, [report], effective=ctx.effective(), new_id=ctx.new_id),
         session.fhir_user,
     )
+    plan = writeback.plan(report)  # the same rules as the stage card's suggestion
     if not observations:
-        return message(
-            request,
-            409,
-            "Nothing to record",
-            "The AJCC 8th edition soft tissue sarcoma staging does not apply to this tumor, "
-            "so there is nothing to record.",
-            again=True,
-        )
+        return message(request, 409, "Nothing to record", _nothing_to_record(plan), again=True)
     session.extra["to_write"] = {condition: observations}
     return page(
         request,
@@ -176,7 +171,19 @@ async def confirm(
         t=view(report),
         items=[describe(o) for o in observations],
         performer=session.fhir_user,
+        label=writeback.label(report, plan),
+        assumed=bool(plan.assumed),
     )
+
+
+def _nothing_to_record(plan: writeback.Plan) -> str:
+    """Why the record step has nothing to write, in the write-back's own words."""
+    if plan.blocked:
+        return f"Nothing is recorded: {plan.blocked}."
+    if plan.is_recorded:
+        where = ", ".join(f"{s.reference}" for _, s in plan.recorded)
+        return f"The chart already holds this staging ({where}); nothing new to record."
+    return "There is nothing to record for this tumor."
 
 
 @router.post("/smart/record")

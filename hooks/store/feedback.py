@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass
@@ -71,6 +72,20 @@ _COLUMNS = (
 )
 
 
+def enable_wal(conn: sqlite3.Connection) -> str:
+    """Switch to WAL. Changing the journal mode of a new database needs an exclusive lock and
+    SQLite answers "database is locked" at once, without its busy handler, while another
+    process (a second worker starting) holds the file: retry for up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SqliteFeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -83,7 +98,7 @@ class SqliteFeedbackStore:
     def initialize(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as conn:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = enable_wal(conn)
             if str(mode).lower() != "wal":
                 raise RuntimeError(f"feedback database {self.path} cannot use WAL mode")
             migrate_sqlite(conn, f"SQLite database {self.path}")

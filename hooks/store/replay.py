@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hooks.store.errors import StoreUnavailable
+from hooks.store.feedback import enable_wal
 
 #: Expired rows are purged at most this often (seconds) by each process.
 PURGE_INTERVAL = 60.0
@@ -64,7 +65,7 @@ class SqliteReplayStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN ourselves, so each call is one short transaction.
         self._db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS auth_jti ("

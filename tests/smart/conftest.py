@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = REPO / "tests" / "artifacts"
-PATIENTS = ("lms-thigh-gx", "lms-thigh-g3", "synovial-forearm-n1")
+PATIENTS = ("lms-thigh-gx", "lms-thigh-g3", "synovial-forearm-n1", "ddlps-retroperitoneum")
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from hooks.fhir.writeback import IDENTIFIER_SYSTEM
 from tests.service.fhir_server import FhirServer
 from tests.smart.conftest import shot
 from tests.smart.ehr import PRACTITIONER, FakeEhr
@@ -51,7 +52,7 @@ def our_observations(fhir: FhirServer, patient: str) -> list[dict[str, Any]]:
     return [
         e["resource"]
         for e in bundle.get("entry", [])
-        if "method" in e["resource"]  # the charts' own Observations carry no method
+        if any(i.get("system") == IDENTIFIER_SYSTEM for i in e["resource"].get("identifier", []))
     ]
 
 
@@ -61,7 +62,7 @@ def ehr_launch(page: Any, ehr: FakeEhr, service: str, patient: str, context: str
     page.wait_for_selector("text=Test EHR: the staging worksheet asks for access")
 
 
-def test_card_to_worksheet_what_if_record_and_the_next_hook_call(
+def test_card_to_worksheet_what_if_and_nothing_recorded_while_the_stage_is_open(
     page: Any, ehr: FakeEhr, service: str, fhir: FhirServer
 ) -> None:
     card = hook_call(service, ehr, "golden-gx")
@@ -72,6 +73,7 @@ def test_card_to_worksheet_what_if_record_and_the_next_hook_call(
         "url": f"{service}/smart/launch",
         "type": "smart",
         "appContext": "Condition/golden-gx-primary",
+        "autoLaunchable": False,
     }
     # The EHR launches the link: iss and a launch id bound to the patient and appContext.
     launch = ehr.register_launch("golden-gx", link["appContext"])
@@ -101,7 +103,10 @@ def test_card_to_worksheet_what_if_record_and_the_next_hook_call(
     # What-if: mitotic count 14 and necrosis 30 % give FNCLCC 2 + 2 + 1 = 5, G2: stage IIIA.
     tumor.get_by_label("Mitotic count (per 10 HPF)").fill("14")
     tumor.get_by_label("Necrosis (%)").fill("30")
-    page.wait_for_selector(".result.hypothetical [data-testid=stage]:has-text('IIIA')")
+    # (The mitotic count alone already gives IIIA: 2 + 2 + necrosis 0-2 = 4-6, G2 or G3, both
+    # IIIA at T2; the necrosis then fixes G2.)
+    page.wait_for_selector(".result.hypothetical [data-testid=cat-Grade]:text-is('G2')")
+    assert tumor.get_by_test_id("stage").inner_text() == "IIIA"
     result = tumor.locator(".result")
     assert "Hypothetical" in result.inner_text()
     assert tumor.get_by_test_id("cat-Grade").inner_text() == "G2"
@@ -109,29 +114,62 @@ def test_card_to_worksheet_what_if_record_and_the_next_hook_call(
     shot(page, "worksheet-what-if-viewport", full_page=False)  # docs/worksheet.png
     assert our_observations(fhir, "golden-gx") == []  # a what-if writes nothing
 
-    # Record: the confirmation lists what will be written; then one transaction.
+    # Record: with the grade unknown the stage is IB or IIIA, so nothing is determined enough to
+    # be recorded (the same rule as the card's suggestion): the page says why, nothing is written.
     tumor.get_by_test_id("record-golden-gx-primary").click()
+    page.wait_for_selector("h1:has-text('Nothing to record')")
+    assert "the stage group depends on missing data (possible: IB, IIIA)" in page.inner_text("main")
+    assert our_observations(fhir, "golden-gx") == []
+
+
+def test_card_to_worksheet_record_and_the_next_hook_call(
+    page: Any, ehr: FakeEhr, service: str, fhir: FhirServer
+) -> None:
+    # Dedifferentiated liposarcoma of the retroperitoneum, 180 mm, G3 recorded: T4 N0 M0 G3,
+    # stage IIIB (AJCC 8 ch. 44, PDQ Table 8); N0 and M0 rest on the AJCC convention.
+    card = hook_call(service, ehr, "golden-rp")
+    assert card["summary"].startswith("AJCC 8 stage IIIB (cT4 N0 M0 G3)")
+    (suggestion,) = card["suggestions"]
+    assert "N0 and M0 assumed" in suggestion["label"]
+    (link,) = card["links"]
+    launch = ehr.register_launch("golden-rp", link["appContext"])
+    page.goto(f"{link['url']}?{urlencode({'iss': ehr.fhir_base, 'launch': launch})}")
+    page.click("button[value=allow]")
+    page.wait_for_selector("h1:text-is('Staging worksheet')")
+    tumor = page.locator("article.tumor").first
+    assert tumor.get_by_test_id("stage").inner_text() == "IIIB"
+
+    # Record: the confirmation says what rests on the convention, then one transaction.
+    tumor.get_by_test_id("record-golden-rp-primary").click()
     page.wait_for_selector("h1:has-text('Record staging')")
+    assert page.get_by_test_id("record-label").inner_text() == suggestion["label"]
     rows = page.locator("table.values tbody tr")
     listed = rows.count()
-    assert listed >= 5
-    assert "Stage IB" in page.inner_text("table.values")  # the chart's stage, not the what-if
+    assert listed == len(suggestion["actions"])  # the same Observations as the card's suggestion
+    assert "Stage IIIB" in page.inner_text("table.values")
+    assert "AJCC 8th edition convention" in page.inner_text("table.values")
     shot(page, "worksheet-confirm")
     page.get_by_test_id("confirm-record").click()
     page.wait_for_selector("h1:has-text('Staging recorded')")
     assert page.get_by_test_id("created").locator("li").count() == listed
 
-    written = our_observations(fhir, "golden-gx")
+    written = our_observations(fhir, "golden-rp")
     assert len(written) == listed
     assert all(o["performer"] == [{"reference": PRACTITIONER}] for o in written)
-    assert all(o["focus"] == [{"reference": "Condition/golden-gx-primary"}] for o in written)
+    assert all(o["focus"] == [{"reference": "Condition/golden-rp-primary"}] for o in written)
     (stage,) = [o for o in written if o["meta"]["profile"] == [STAGE_GROUP_PROFILE]]
-    assert stage["valueCodeableConcept"]["text"] == "Stage IB"
+    assert stage["valueCodeableConcept"]["text"] == "Stage IIIB"
+    conventions = [o for o in written if "AJCC 8th edition convention" in o["note"][0]["text"]]
+    assert len(conventions) == 2  # N0 and M0, each saying it is a convention, not a finding
 
-    # The next hook call reads the recorded staging from the FHIR server.
-    again = hook_call(service, ehr, "golden-gx")
-    assert "| T | cT2 | recorded |" in again["detail"]
-    assert "| N | N0 | recorded |" in again["detail"]
+    # The next hook call reads the recorded staging back: nothing more to suggest, and the
+    # convention N0/M0 are not presented as findings.
+    again = hook_call(service, ehr, "golden-rp")
+    assert "suggestions" not in again
+    assert "| T | cT4 (180 mm) | recorded" in again["detail"]
+    assert "recorded from an accepted suggestion: not a finding" in again["detail"]
+    # Recording again writes nothing twice (conditional create on our identifier).
+    assert len(our_observations(fhir, "golden-rp")) == listed
 
 
 def test_standalone_launch_with_patient_choice(page: Any, ehr: FakeEhr, service: str) -> None:
