@@ -226,3 +226,14 @@ def test_the_setting_switches_strict_mode(tmp_path: Path) -> None:
         assert not shape.strict()
     finally:
         shape.set_strict(False)
+
+
+def test_two_values_of_one_choice_group_go_to_r4b() -> None:
+    observation = next(
+        r for _, r in RESOURCES if r["resourceType"] == "Observation" and "valueQuantity" in r
+    )
+    assert shape.surely_valid(observation)
+    both = dict(observation, valueString="72 mm")
+    assert not shape.surely_valid(both)
+    assert shape.problem(both) == r4b.validation_problem(both)
+    assert shape.problem(both) is not None  # R4B: one value[x] only
