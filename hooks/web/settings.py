@@ -180,5 +180,6 @@ AUTH_OFF_WARNING = (
 
 
 def is_valid_fhir_id(value: str) -> bool:
-    """FHIR R4 ``id`` datatype: 1-64 of [A-Za-z0-9-.]."""
-    return re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", value) is not None
+    """FHIR R4 ``id`` datatype: 1-64 of [A-Za-z0-9-.], and not ``.`` or ``..``: in a URL those
+    are dot segments (RFC 3986 section 5.2.4), so ``Patient/..`` would name the server root."""
+    return re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", value) is not None and value not in {".", ".."}
