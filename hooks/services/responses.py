@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from hooks.fhir.text import visible_utf8
 from hooks.web.wire import Card, CardsResponse
 
 # Builds the cards with the given id source and effective time (the direct path).
@@ -74,6 +75,7 @@ def build_template(build: Build, notes: int) -> Template:
     body = orjson.dumps(
         CardsResponse(cards=build(placeholder, prefix + _EFFECTIVE.decode())).wire()
     )
+    body = visible_utf8(body)  # last guard: chart text is cleaned where it is read (hooks.fhir)
     return Template(
         prefix=prefix.encode(), pieces=tuple(body.split(prefix.encode())), ids=ids, notes=notes
     )
