@@ -38,9 +38,16 @@ __all__ = ["extract", "flatten", "subject_of"]
 
 
 def extract(
-    patient_id: str, resources: Iterable[Mapping[str, Any]], *, validate_all: bool = False
+    patient_id: str,
+    resources: Iterable[Mapping[str, Any]],
+    *,
+    validate_all: bool = False,
+    max_primaries: int | None = None,
 ) -> Extraction:
-    """Read one patient's resources (single resources and Bundles in any mix)."""
+    """Read one patient's resources (single resources and Bundles in any mix).
+
+    With ``max_primaries``, only the first that many primary sarcomas (in chart order) are
+    read; the others are listed in ``Extraction.left_out``."""
     data = collect(patient_id, resources, validate_all)
     valid: dict[str, bool] = {}
 
@@ -99,13 +106,15 @@ def extract(
     owner = attach(data, primaries=primaries, others=others, findings=findings, targets=targets)
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
     context = Context(data, infos, primaries, others, secondaries, findings, owner)
-    tumors = tuple(tumor(context, ref) for ref in primaries)
+    kept = primaries if max_primaries is None else primaries[:max_primaries]
+    tumors = tuple(tumor(context, ref) for ref in kept)
     return Extraction(
         patient_id=patient_id,
         primaries=tumors,
         notes=tuple(data.notes),
         other_patient=data.other_patient,
         histology_needed=histology_needed,
+        left_out=tuple(primaries[len(kept) :]),
     )
 
 

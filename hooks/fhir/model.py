@@ -68,6 +68,8 @@ class Extraction:
     other_patient: int = 0  # resources about another patient, ignored (an integration fault)
     # Cancer Conditions at a soft tissue site with no histology: possibly a sarcoma, not staged
     histology_needed: tuple[str, ...] = ()
+    # Primary sarcoma Conditions beyond the per-call limit (hooks.services.bounds): not staged
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,11 @@ class Template:
     ids: int  # how many ids the build asked for (slots 00000, 00001, ...)
     notes: int  # data notes from extraction, for the request's log line
 
+    @property
+    def size(self) -> int:
+        """About the bytes of the response (a placeholder is a few bytes longer than an id)."""
+        return sum(len(piece) for piece in self.pieces) + len(self.prefix) * (len(self.pieces) - 1)
+
     def render(self, new_id: Callable[[], str], effective: str) -> bytes:
         """The response with fresh ids (one ``new_id()`` per slot, in order) and ``effective``."""
         fresh = [_json_text(new_id()) for _ in range(self.ids)]

@@ -14,14 +14,21 @@ from hooks.fhir.model import Extraction, TumorReport
 
 
 def stage_patient(
-    patient_id: str, resources: Iterable[Mapping[str, Any]], *, validate_all: bool = False
+    patient_id: str,
+    resources: Iterable[Mapping[str, Any]],
+    *,
+    validate_all: bool = False,
+    max_primaries: int | None = None,
 ) -> tuple[Extraction, list[TumorReport]]:
     """Read ``resources`` for ``patient_id`` and assess each primary soft tissue sarcoma.
 
     ``validate_all`` validates every resource with ``fhir.resources.R4B`` before reading (the
-    default validates only the resources the result may rest on).
+    default validates only the resources the result may rest on). ``max_primaries`` stages at
+    most that many (``Extraction.left_out`` lists the others).
     """
-    extraction = extract(patient_id, resources, validate_all=validate_all)
+    extraction = extract(
+        patient_id, resources, validate_all=validate_all, max_primaries=max_primaries
+    )
     reports = [TumorReport(tumor, assess(tumor.inputs)) for tumor in extraction.primaries]
     return extraction, reports
 

@@ -48,6 +48,16 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if value < minimum:
+            raise ValueError(f"expected an integer of at least {minimum}")
+        return value
+
+    return parse
+
+
 def _parse_origins(raw: str) -> tuple[str, ...]:
     origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
     for origin in origins:
@@ -135,6 +145,31 @@ class Settings:
         ),
     )
     log_level: str = field(default="INFO", metadata=_m(_parse_log_level, "Log level"))
+    max_primaries: int = field(
+        default=10,
+        metadata=_m(
+            _parse_positive_int, "Most primary sarcomas staged per call; a card names the rest"
+        ),
+    )
+    max_cards: int = field(
+        default=50,
+        metadata=_m(
+            _parse_at_least(2), "Most cards per response; the last one says what was left out"
+        ),
+    )
+    max_response_bytes: int = field(
+        default=2 * 1024 * 1024,
+        metadata=_m(
+            _parse_at_least(65536),
+            "Largest card response (bytes); a larger one is replaced by a card saying so",
+        ),
+    )
+    staging_threads: int = field(
+        default=4,
+        metadata=_m(
+            _parse_positive_int, "Calls staged at once per worker, in threads off the event loop"
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.fhir_timeout > self.fhir_deadline:
