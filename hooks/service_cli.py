@@ -6,6 +6,7 @@ Registration is cheap; uvicorn, FastAPI and the feedback store are imported in t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,15 +84,22 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn  # noqa: PLC0415
 
+    from hooks.web.server import uvicorn_options  # noqa: PLC0415
+
     uvicorn.run(
         "hooks.app:app",
         host=args.host,
         port=args.port,
-        log_level=settings.log_level.lower(),
-        server_header=False,
-        access_log=False,  # the app logs one line per request, with its correlation id
+        workers=_workers(),
+        **uvicorn_options(settings),
     )
     return 0
+
+
+def _workers() -> int | None:
+    """``WEB_CONCURRENCY`` (uvicorn's and the container's convention), else one process."""
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -170,6 +170,35 @@ class Settings:
             _parse_positive_int, "Calls staged at once per worker, in threads off the event loop"
         ),
     )
+    limit_concurrency: int = field(
+        default=100,
+        metadata=_m(
+            _parse_positive_int,
+            "`serve`: most connections and requests at once per worker; more are answered 503",
+        ),
+    )
+    backlog: int = field(
+        default=256,
+        metadata=_m(_parse_positive_int, "`serve`: connections waiting to be accepted (listen)"),
+    )
+    timeout_keep_alive: int = field(
+        default=5,
+        metadata=_m(_parse_positive_int, "`serve`: seconds an idle keep-alive connection is kept"),
+    )
+    request_timeout: float = field(
+        default=30.0,
+        metadata=_m(
+            _parse_positive_float,
+            "`serve`: seconds a client has to send a whole request from its first byte",
+        ),
+    )
+    max_header_bytes: int = field(
+        default=16384,
+        metadata=_m(
+            _parse_at_least(1024),
+            "`serve`: most bytes of an unfinished request head buffered; 400 above",
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.fhir_timeout > self.fhir_deadline:
