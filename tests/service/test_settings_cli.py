@@ -11,6 +11,7 @@ import pytest
 
 from hooks import service_cli
 from hooks.store.feedback import FeedbackRecord, SqliteFeedbackStore
+from hooks.web.server import RequestDeadlineProtocol
 from hooks.web.settings import Settings, SettingsError
 
 
@@ -129,16 +130,21 @@ def test_serve_with_auth_off_warns_loudly(
     out = capsys.readouterr()
     assert "authentication is DISABLED" in out.err
     assert "localhost" in out.out
-    assert no_uvicorn == [
-        {
-            "app": "hooks.app:app",
-            "host": "127.0.0.1",
-            "port": 8099,
-            "log_level": "info",
-            "server_header": False,
-            "access_log": False,
-        }
-    ]
+    [call] = no_uvicorn
+    assert call == {
+        "app": "hooks.app:app",
+        "host": "127.0.0.1",
+        "port": 8099,
+        "workers": None,
+        "http": RequestDeadlineProtocol,
+        "limit_concurrency": 100,
+        "backlog": 256,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": 16384,
+        "log_level": "info",
+        "server_header": False,
+        "access_log": False,
+    }
 
 
 def test_serve_with_auth_on_but_unconfigured_stops(
