@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from typing import NoReturn
 
 COMMAND_MODULES: tuple[str, ...] = ("cds.cli", "hooks.service_cli", "hooks.fhir.cli")
@@ -24,6 +25,14 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def version() -> str:
+    """The installed package's version (its metadata, from pyproject.toml)."""
+    try:
+        return metadata.version("sarcoma-cds")
+    except metadata.PackageNotFoundError:
+        return "(not installed: run from a source tree)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="sarcoma-cds",
@@ -32,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
             "support. Results support, and never replace, the judgement of the treating team."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)

@@ -1,9 +1,10 @@
 """The Dockerfile, read as instructions (no Docker engine runs on the development machines):
 slim base, dependencies before source, non-root user, a health check the app answers, and
-uvicorn serving hooks.app:app."""
+``sarcoma-cds serve`` (installed in the image) serving hooks.app:app."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -64,8 +65,8 @@ def test_the_dependency_layer_installs_the_runtime_dependencies(tmp_path: Path) 
 async def test_the_health_check_and_the_command_match_the_app(tmp_path: Path) -> None:
     steps = dict(instructions())
     assert "/healthz" in steps["HEALTHCHECK"]
-    assert "uvicorn" in steps["CMD"]
-    assert "hooks.app:app" in steps["CMD"]
+    # `sarcoma-cds serve` checks the configuration and runs uvicorn with the connection limits
+    assert json.loads(steps["CMD"])[:2] == ["sarcoma-cds", "serve"]
     app = create_app(Settings(auth=False, db=tmp_path / "feedback.sqlite3"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -76,3 +77,14 @@ async def test_the_health_check_and_the_command_match_the_app(tmp_path: Path) ->
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_the_image_installs_the_package_so_the_command_is_on_the_path() -> None:
+    runs = [rest for k, rest in instructions() if k == "RUN"]
+    assert any("pip install --no-compile --no-deps /app" in r for r in runs)
+    assert any("sarcoma-cds --version" in r for r in runs)
+    copied = " ".join(rest for k, rest in instructions() if k == "COPY")
+    for needed in ("README.md", "LICENSE"):  # pyproject.toml names them
+        assert needed in copied
+    env = " ".join(rest for k, rest in instructions() if k == "ENV")
+    assert "PYTHONPATH" not in env  # the installed package runs, not the source tree
