@@ -67,6 +67,30 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
+def patients_in(resources: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Every patient id the input names: Patient ids and the subjects of clinical resources."""
+    from hooks.fhir.extract import subject_of  # noqa: PLC0415
+
+    ids = {str(r["id"]) for r in resources if r["resourceType"] == "Patient" and r.get("id")}
+    for resource in resources:
+        subject = subject_of(resource)
+        if subject is not None and subject.startswith("Patient/"):
+            ids.add(subject.removeprefix("Patient/"))
+    return ids
+
+
+def check_patient(patient: str, resources: Sequence[Mapping[str, Any]]) -> str:
+    """``--patient``: it must be named in the input, or a typo would read as "no sarcoma"."""
+    known = patients_in(resources)
+    if patient not in known:
+        listed = ", ".join(sorted(known)[:10]) or "none"
+        raise InputError(
+            f"--patient {patient}: no Patient/{patient} and no resource about it in the input "
+            f"(patients in the input: {listed})"
+        )
+    return patient
+
+
 def infer_patient(resources: Sequence[Mapping[str, Any]]) -> str:
     """The one Patient in the input or, with none, the one subject of the clinical resources."""
     from hooks.fhir.extract import subject_of  # noqa: PLC0415
@@ -108,7 +132,9 @@ def _stage_fhir(args: argparse.Namespace) -> int:
     try:
         documents = [load(path) for path in args.files]
         resources, _ = flatten(documents)
-        patient = args.patient or infer_patient(resources)
+        patient = (
+            check_patient(args.patient, resources) if args.patient else infer_patient(resources)
+        )
     except InputError as error:
         print(f"sarcoma-cds stage-fhir: {error}", file=sys.stderr)
         return EXIT_USAGE
