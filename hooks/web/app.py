@@ -36,6 +36,7 @@ from hooks.services.registry import REGISTRY, CdsService, Pipeline, default_pipe
 from hooks.services.responses import ResponseMemory
 from hooks.services.staging import chart_key
 from hooks.store.feedback import FeedbackRecord, FeedbackStore, SqliteFeedbackStore, add_feedback
+from hooks.web import unknown_routes
 from hooks.web.errors import (
     BadRequest,
     InternalErrorMiddleware,
@@ -187,6 +188,7 @@ def create_app(
     _install_routes(
         app, cfg, store=store, pipeline=pipeline, uuid_factory=uuid_factory, clock=clock
     )
+    unknown_routes.install(app)
     return app
 
 
