@@ -49,28 +49,22 @@ def _settings() -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if settings is None:
-        return EXIT_CONFIG
     if not 0 < args.port < 65536:
         print(f"sarcoma-cds: --port {args.port} is not a TCP port", file=sys.stderr)
+        return EXIT_CONFIG
+    from hooks.web.preflight import configuration_problem  # noqa: PLC0415
+
+    # Every problem uvicorn would otherwise meet at import or start-up, as one line.
+    problem = configuration_problem()
+    if problem is not None:
+        print(f"sarcoma-cds: configuration error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    settings = _settings()
+    if settings is None:  # pragma: no cover (checked above)
         return EXIT_CONFIG
     from hooks.web.settings import AUTH_OFF_WARNING  # noqa: PLC0415
 
     if settings.auth:
-        try:
-            from hooks.auth import AuthConfig  # noqa: PLC0415
-
-            AuthConfig.from_settings(settings)
-        except ValueError as exc:
-            print(
-                f"sarcoma-cds: client authentication is on (SARCOMA_CDS_AUTH, the default) but "
-                f"not configured: {exc}\n"
-                "  Configure it (SECURITY.md), or for local development only run with "
-                "SARCOMA_CDS_AUTH=off.",
-                file=sys.stderr,
-            )
-            return EXIT_CONFIG
         print("sarcoma-cds: authentication ON: CDS clients must send a JWT from a trusted issuer")
     else:
         banner = "!" * 78
