@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import NoReturn
 
+EXIT_ERROR = 2
 COMMAND_MODULES: tuple[str, ...] = ("cds.cli", "hooks.service_cli", "hooks.fhir.cli")
 
 
@@ -52,7 +54,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130  # interrupted by the user: no traceback
+    except BrokenPipeError:  # output piped to a command that stopped reading (head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # the last resort: a bug, still one line and exit 2
+        print(
+            f"sarcoma-cds {args.command}: internal error ({type(exc).__name__}: "
+            f"{str(exc)[:300]}); please report it",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

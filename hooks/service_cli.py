@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,10 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print(f"sarcoma-cds: --port {args.port} is not a TCP port", file=sys.stderr)
         return EXIT_CONFIG
+    cannot = _cannot_listen(args.host, args.port)
+    if cannot is not None:
+        print(f"sarcoma-cds: cannot listen on {args.host}:{args.port}: {cannot}", file=sys.stderr)
+        return EXIT_CONFIG
     from hooks.web.preflight import configuration_problem  # noqa: PLC0415
 
     # Every problem uvicorn would otherwise meet at import or start-up, as one line.
@@ -90,6 +96,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why uvicorn could not bind ``host:port`` (a bad --host, a port in use), or None."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except (OSError, UnicodeError) as exc:
+        return getattr(exc, "strerror", None) or str(exc)
+    return None
+
+
 def _workers() -> int | None:
     """``WEB_CONCURRENCY`` (uvicorn's and the container's convention), else one process."""
     raw = os.environ.get("WEB_CONCURRENCY", "").strip()
@@ -108,10 +127,17 @@ def _export(args: argparse.Namespace) -> int:
             return EXIT_CONFIG
         path = settings.db
     if not path.is_file():
-        print(f"sarcoma-cds: no feedback database at {path}", file=sys.stderr)
-        return 1
+        print(f"sarcoma-cds feedback export: no feedback database at {path}", file=sys.stderr)
+        return EXIT_CONFIG
     out = sys.stdout.buffer
-    for record in SqliteFeedbackStore(path).export():
-        out.write(orjson.dumps(record.as_json()) + b"\n")
+    try:
+        for record in SqliteFeedbackStore(path).export():
+            out.write(orjson.dumps(record.as_json()) + b"\n")
+    except sqlite3.Error as exc:
+        print(
+            f"sarcoma-cds feedback export: {path} is not a sarcoma-cds feedback database ({exc})",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     out.flush()
     return 0

@@ -62,6 +62,10 @@ def load(path: Path) -> dict[str, Any]:
         raise InputError(
             f"{path}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno})"
         ) from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deep to read") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"{path}: JSON that cannot be read ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise InputError(f"{path}: not a FHIR resource or Bundle (no resourceType)")
     return data

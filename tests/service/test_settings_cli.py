@@ -104,7 +104,7 @@ def test_feedback_export_without_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = parse(["feedback", "export", "--db", str(tmp_path / "none.sqlite3")])
-    assert args.handler(args) == 1
+    assert args.handler(args) == 2  # every CLI error exits 2
     assert "no feedback database" in capsys.readouterr().err
 
 
