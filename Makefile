@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: setup test check lint types pytest run bench clean
+.PHONY: setup test check lint types pytest run wait bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,9 +32,25 @@ test: lint types pytest
 # Local development: CDS client authentication is switched off explicitly (the service prints
 # a loud warning), and browser origins on localhost are allowed so that the CDS Hooks Sandbox
 # can call it. Production deployments keep SARCOMA_CDS_AUTH on (the default).
+# The shell execs the server, so Ctrl-C and signals reach it directly, and --exit-with-parent
+# stops it when make itself is killed (`make run &` ... `kill %1`, or kill of make's pid).
 run: setup
 	@echo "make run: SARCOMA_CDS_AUTH=off (development only) on http://$(HOST):$(PORT)/cds-services"
-	SARCOMA_CDS_AUTH=off $(VENV)/bin/sarcoma-cds serve --host $(HOST) --port $(PORT)
+	SARCOMA_CDS_AUTH=off exec $(VENV)/bin/sarcoma-cds serve --host $(HOST) --port $(PORT) \
+		--exit-with-parent
+
+# Wait (up to WAIT seconds) until the service on HOST:PORT answers /healthz: `make run &` then
+# `make wait` before the first request.
+WAIT ?= 60
+wait:
+	@tries=0; until python3 -c "import urllib.request as u; u.urlopen('http://$(HOST):$(PORT)/healthz', timeout=1)" 2>/dev/null; do \
+		tries=$$((tries + 1)); \
+		if [ $$tries -ge $$(($(WAIT) * 4)) ]; then \
+			echo "make wait: nothing answers http://$(HOST):$(PORT)/healthz after $(WAIT) s" >&2; exit 1; \
+		fi; \
+		sleep 0.25; \
+	done
+	@echo "make wait: http://$(HOST):$(PORT) is up"
 
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'

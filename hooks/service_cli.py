@@ -27,6 +27,11 @@ def register(subparsers: Any) -> None:
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the parent process (e.g. make) ends (Linux; used by `make run`)",
+    )
     serve.set_defaults(handler=_serve)
 
     feedback = subparsers.add_parser("feedback", help="card feedback stored by the service")
@@ -82,6 +87,8 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"sarcoma-cds: feedback database: {settings.db}")
     print(f"sarcoma-cds: discovery at http://{args.host}:{args.port}/cds-services")
 
+    if args.exit_with_parent:
+        _exit_with_parent()
     import uvicorn  # noqa: PLC0415
 
     from hooks.web.server import uvicorn_options  # noqa: PLC0415
@@ -107,6 +114,24 @@ def _cannot_listen(host: str, port: int) -> str | None:
     except (OSError, UnicodeError) as exc:
         return getattr(exc, "strerror", None) or str(exc)
     return None
+
+
+def _exit_with_parent() -> None:
+    """Ask Linux to send SIGTERM when the parent ends (prctl PR_SET_PDEATHSIG), so that
+    killing ``make run`` stops the server it started; elsewhere a no-op."""
+    import ctypes  # noqa: PLC0415
+    import ctypes.util  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    parent = os.getppid()
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    pr_set_pdeathsig = 1
+    if libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0) != 0:
+        return
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _workers() -> int | None:
