@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: setup test check lint types pytest run wait bench clean
+.PHONY: setup test check lint types pytest run wait bench image-base image clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -51,6 +51,33 @@ wait:
 		sleep 0.25; \
 	done
 	@echo "make wait: http://$(HOST):$(PORT) is up"
+
+# The container image, built with Debian's buildah (no Docker engine needed; root, chroot
+# isolation and vfs storage, so it also works inside a container). `make image-base` makes a
+# stand-in for the python:3.11-slim-bookworm base where no image registry is reachable:
+# Debian bookworm's own python3 (3.11) from Debian's packages (mmdebstrap), with a virtual
+# environment at /usr/local so that `python` and `pip` are where the official image has them.
+# The host's CA bundle is mounted (read-only, build time only) for pip behind a TLS proxy.
+BASE_IMAGE := docker.io/library/python:3.11-slim-bookworm
+BASE_TAR ?= /tmp/sarcoma-cds-base.tar
+export STORAGE_DRIVER ?= vfs
+export BUILDAH_ISOLATION ?= chroot
+image-base:
+	command -v buildah >/dev/null && command -v mmdebstrap >/dev/null || \
+		apt-get -o DPkg::Lock::Timeout=600 install -y buildah mmdebstrap
+	mmdebstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates,passwd \
+		--customize-hook='chroot "$$1" python3 -m venv /usr/local' \
+		bookworm $(BASE_TAR) http://deb.debian.org/debian
+	ctr=$$(buildah from scratch) && buildah add $$ctr $(BASE_TAR) / >/dev/null \
+		&& buildah config --env PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+			--env LANG=C.UTF-8 --cmd python3 $$ctr \
+		&& buildah commit -q $$ctr $(BASE_IMAGE) && buildah rm $$ctr >/dev/null
+	rm -f $(BASE_TAR)
+
+image:
+	buildah bud --pull-never --format docker \
+		-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
+		-t localhost/sarcoma-cds:latest .
 
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
