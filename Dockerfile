@@ -46,9 +46,13 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=3).status == 200 else 1)"]
 
-# WEB_CONCURRENCY sets the number of worker processes (the feedback store and the JWT replay
-# store are SQLite in WAL mode, safe with several workers on one volume). `serve` checks the
+# `sarcoma-cds serve` (installed above): the same settings as outside the container
+# (SARCOMA_CDS_*): worker processes (SARCOMA_CDS_WORKERS), the shared metrics directory for them,
+# graceful shutdown on SIGTERM, JSON logs, the separate metrics port; it checks the
 # configuration first (one line naming the variable, exit 2) and runs uvicorn with the
-# SARCOMA_CDS_LIMIT_CONCURRENCY, _BACKLOG, _TIMEOUT_KEEP_ALIVE, _REQUEST_TIMEOUT and
-# _MAX_HEADER_BYTES limits; run it behind a reverse proxy (SECURITY.md, "Deployment").
+# connection limits and timeouts (SARCOMA_CDS_LIMIT_CONCURRENCY, _BACKLOG, _TIMEOUT_KEEP_ALIVE,
+# _REQUEST_TIMEOUT, _MAX_HEADER_BYTES); run it behind a reverse proxy (SECURITY.md,
+# "Deployment"). The store is SQLite on the volume by default (WAL mode, safe for the workers
+# of one container); several containers share a PostgreSQL database
+# (SARCOMA_CDS_DB=postgresql://...; deploy/compose.yaml, deploy/kubernetes/).
 CMD ["sarcoma-cds", "serve", "--host", "0.0.0.0", "--port", "8080"]

@@ -2,10 +2,17 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# HealthChain (tests/compat) pins older fastapi/httpx/fhir.resources: its own environment.
+HC_VENV  ?= .venv-healthchain
+HC_STAMP := $(HC_VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: setup test check lint types pytest run wait bench image-base image clean
+.PHONY: setup test-tools test check lint types pytest run wait bench image-base image clean postgresql
+
+# The worksheet's browser tests drive Debian's chromium (Playwright's own browser download is
+# never used); installed here when missing (CI runs as root on a fresh machine).
+CHROMIUM := /usr/bin/chromium
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,7 +20,26 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(CHROMIUM):
+	apt-get -o DPkg::Lock::Timeout=600 update
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y chromium
+
+$(HC_STAMP): tests/compat/healthchain.txt
+	python3 -m venv $(HC_VENV)
+	$(HC_VENV)/bin/python -m pip install --quiet -r tests/compat/healthchain.txt
+	touch $(HC_STAMP)
+
 setup: $(STAMP)
+
+# What only the tests need from Debian (a browser, a database server), installed when missing.
+test-tools: $(CHROMIUM) postgresql $(HC_STAMP)
+
+# The tests start a real PostgreSQL server (tests/ops): Debian's package, installed when missing.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
+	  echo "make setup: installing Debian's postgresql package (for the tests)"; \
+	  apt-get -o DPkg::Lock::Timeout=600 update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y postgresql; }
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -22,7 +48,7 @@ lint: setup
 types: setup
 	$(VENV)/bin/mypy
 
-pytest: setup
+pytest: setup test-tools
 	$(VENV)/bin/pytest -q
 
 check: lint types
@@ -84,4 +110,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(HC_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench import fallback, request
+from bench import fallback, orders, request
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -60,7 +60,7 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.cold_start_s = 0.0
 
-    def start(self, body: bytes) -> Server:
+    def start(self, body: bytes, path: str = PATH) -> Server:
         command = [
             sys.executable, "-m", "uvicorn", self.app,
             "--host", "127.0.0.1", "--port", str(self.port),
@@ -73,7 +73,7 @@ class Server:
         while time.perf_counter() < deadline:
             try:
                 response = httpx.post(
-                    self.url + PATH,
+                    self.url + path,
                     content=body,
                     headers={"Content-Type": "application/json"},
                     timeout=5,
@@ -145,9 +145,11 @@ def _ms(text: str) -> float:
     raise ValueError(f"unknown wrk latency {text!r}")
 
 
-def run_wrk(wrk: str, url: str, script: Path, connections: int) -> dict[str, float]:
+def run_wrk(
+    wrk: str, url: str, script: Path, connections: int, path: str = PATH
+) -> dict[str, float]:
     command = [
-        wrk, "-t2", f"-c{connections}", f"-d{SECONDS}s", "--latency", "-s", str(script), url + PATH
+        wrk, "-t2", f"-c{connections}", f"-d{SECONDS}s", "--latency", "-s", str(script), url + path
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result: dict[str, float] = {}
@@ -269,6 +271,7 @@ def main() -> int:
             "two_workers_c64": two_workers(wrk, script, body),
             "cold_start_s": cold_start(body),
             "fallback": fallback.measure(Server, _server_env, PATH),
+            "order_select": orders.measure(Server, run_wrk, wrk, ROUNDS),
         }
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     _print(results)
@@ -299,6 +302,10 @@ def _print(results: dict[str, Any]) -> None:
     print(f"fallback: FHIR server alone p50 {fb['fhir_server_p50_ms']:.2f} ms, service p50 "
           f"{fb['service_p50_ms']:.2f} ms, added {fb['added_p50_ms']:.2f} ms "
           f"(p99 added {fb['added_p99_ms']:.2f} ms)")  # fmt: skip
+    order = results["order_select"]["c16"]
+    print(f"order-select (Rx View, staging of the chart remembered), 1 worker, 16 connections: "
+          f"{order['rps']:.0f} rps, p50 {order['p50_ms']:.2f} ms, "
+          f"p99 {order['p99_ms']:.2f} ms")  # fmt: skip
     print(f"\nwritten: {RESULTS / 'latest.json'}")
 
 

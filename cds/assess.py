@@ -11,11 +11,14 @@ rules, not missing data, and are not expanded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from cds.grading import fnclcc_grade
-from cds.histology import Scope, ajcc_scope, read_histology
+from cds.histology import Histology, Scope, ajcc_scope, read_histology
 from cds.model import (
     Assessment,
     Grade,
+    GradeResult,
     M,
     N,
     Problem,
@@ -27,9 +30,11 @@ from cds.model import (
     TraceStep,
     TumorInputs,
 )
+from cds.numbers import bounded
 from cds.staging import (
     GRADES_IF_UNKNOWN,
     SITES,
+    TResult,
     m_category,
     n_category,
     possible_stages,
@@ -38,9 +43,10 @@ from cds.staging import (
     stageable_t,
     staged_sites,
     t_category,
+    t_from_range,
     t_from_size,
 )
-from cds.treatment import treatment_options
+from cds.treatment import TreatmentPlan, treatment_options
 
 NOT_STAGED_SCOPES = frozenset({"unusual", "not-sts", "not-sarcoma"})
 OUTSIDE_STS_SCOPES = frozenset({"not-sts", "not-sarcoma"})  # not even ch. 45
@@ -57,33 +63,49 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def _t_values_at(site: SiteGroup, t: T, inputs: TumorInputs) -> tuple[T, ...]:
-    """The T values to try at ``site``: the known T, else the size-derived T, else all."""
+def _t_values_at(site: SiteGroup, t: TResult, inputs: TumorInputs) -> tuple[T, ...]:
+    """The T values to try at ``site``: the known T, else those the size (or its interval)
+    gives there, else all."""
     stageable = stageable_t(site)
-    if t is not T.TX:
-        return (t,) if t in stageable or t is T.T0 else ()
-    if inputs.site is None and inputs.size_cm is not None and inputs.size_cm > 0:
-        derived = t_from_size(site, inputs.size_cm)
+    if t.t is not T.TX:
+        return (t.t,) if t.t in stageable or t.t is T.T0 else ()
+    size = bounded(inputs.size_cm) if inputs.site is None else None  # bounded before use
+    if size is not None and size > 0:
+        derived = t_from_size(site, size)
         if derived is not None:
             return (derived[0],)
-    return stageable
+    if inputs.site is None and inputs.size_cm is None and inputs.size_range is not None:
+        ranged = t_from_range(site, inputs.size_range)
+        if ranged is not None:
+            return ranged[0]
+    return t.options or stageable
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    stage: Stage | None
+    status: Status
+    reason: str | None
+    alternatives: tuple[Stage, ...]
+    why: str  # why no stage, for the treatment notes
+    collapsed: bool = False  # every remaining possibility gives one stage group
 
 
 def _stage(
     inputs: TumorInputs,
     *,
     scope: Scope,
-    t: T,
+    t: TResult,
     n: N,
     m: M,
-    grade: Grade,
+    grade: GradeResult,
     trace: list[TraceStep],
-) -> tuple[Stage | None, Status, str | None, tuple[Stage, ...], str]:
+) -> _Staged:
     """Stage group, status, reason, alternatives, and why no stage (for treatment notes)."""
-    grades = GRADES_IF_UNKNOWN if grade is Grade.GX else (grade,)
+    grades = grade.options or (GRADES_IF_UNKNOWN if grade.grade is Grade.GX else (grade.grade,))
     if scope.scope in NOT_STAGED_SCOPES:
         why = "AJCC 8 gives no stage group for this tumor"
-        return None, Status.NOT_APPLICABLE, scope.reason, (), why
+        return _Staged(None, Status.NOT_APPLICABLE, scope.reason, (), why)
     if inputs.site is None:
         found: set[Stage] = set()
         for site in staged_sites():
@@ -96,25 +118,100 @@ def _stage(
                 explanation=SITE_UNKNOWN_REASON,
             )
         )
-        return (
+        return _Staged(
             None,
             Status.INSUFFICIENT_DATA,
             SITE_UNKNOWN_REASON,
             tuple(s for s in Stage if s in found),
             "the site group, and so the stage group, is unknown",
         )
-    result = stage_group(inputs.site, t, n, m, grade)
-    trace.extend(result.trace)
     if inputs.site not in staged_sites():
+        result = stage_group(inputs.site, t.t, n, m, grade.grade)
+        trace.extend(result.trace)
         site_name = site_row(inputs.site).text("name")
         why = f"AJCC 8 has no stage groups for sarcomas of the {site_name}"
-        return result.stage, result.status, result.reason, (), why
-    alternatives: tuple[Stage, ...] = ()
-    if t is T.TX or grade is Grade.GX:
-        t_values = _t_values_at(inputs.site, t, inputs)
-        alternatives = possible_stages([inputs.site], t_values, n, m, grades)
+        return _Staged(result.stage, result.status, result.reason, (), why)
     why = "no stage group could be assigned with the data given"
-    return result.stage, result.status, result.reason, alternatives, why
+    if t.t is not T.TX and grade.grade is not Grade.GX:
+        result = stage_group(inputs.site, t.t, n, m, grade.grade)
+        trace.extend(result.trace)
+        return _Staged(result.stage, result.status, result.reason, (), why)
+    t_values = _t_values_at(inputs.site, t, inputs)
+    possible = possible_stages([inputs.site], t_values, n, m, grades)
+    if len(possible) == 1 and (t.options or grade.options):
+        rows = {
+            step.row: step
+            for tv in t_values
+            for g in grades
+            for step in stage_group(inputs.site, tv, n, m, g).trace
+        }
+        for step in rows.values():  # each stage-table row reached, once
+            trace.append(
+                replace(
+                    step,
+                    explanation=(
+                        f"every remaining possibility (T {' or '.join(t_values)}; grade "
+                        f"{' or '.join(grades)}; {n} {m}) gives stage {possible[0]} (row "
+                        f"{step.row}): the stage group is determined"
+                    ),
+                )
+            )
+        return _Staged(possible[0], Status.STAGED, None, (), why, collapsed=True)
+    if len(t.options) > 1 or (grade.options and Grade.G1 not in grade.options):
+        # GX's AJCC grouping with G1 does not apply when G1 is excluded, nor a T from a size
+        # interval: the stage group is one of the alternatives.
+        shown = f"T {' or '.join(t_values)}, grade {' or '.join(grades)}"
+        reason = (
+            f"The stage group depends on values known only as a range or a set ({shown}): "
+            f"it is {' or '.join(possible)}."
+        )
+        trace.append(
+            TraceStep(
+                table=site_row(inputs.site).text("stage_table"),
+                row="alternatives",
+                source=SITES.source,
+                explanation=reason,
+            )
+        )
+        return _Staged(None, Status.INSUFFICIENT_DATA, reason, possible, why)
+    result = stage_group(inputs.site, t.t, n, m, grade.grade)
+    trace.extend(result.trace)
+    return _Staged(result.stage, result.status, result.reason, possible, why)
+
+
+def _treatment(
+    inputs: TumorInputs,
+    *,
+    stage: Stage | None,
+    n: N,
+    m: M,
+    grade: GradeResult,
+    histology: Histology | None,
+    scope: Scope,
+    why: str,
+) -> TreatmentPlan:
+    """PDQ options; with a set of possible grades, those every grade of the set gives when they
+    all agree (G2 and G3 lead to the same PDQ sections), else those for GX."""
+
+    def plan_for(g: Grade) -> TreatmentPlan:
+        return treatment_options(
+            site=inputs.site,
+            stage=stage,
+            n=n,
+            m=m,
+            grade=g,
+            histology=histology,
+            scope=scope,
+            recurrent=inputs.recurrent,
+            no_stage_why=why,
+            topography=inputs.topography,
+        )
+
+    if grade.options:
+        plans = [plan_for(g) for g in grade.options]
+        if all(p.options == plans[0].options for p in plans):
+            return plans[0]
+    return plan_for(grade.grade)
 
 
 def assess(inputs: TumorInputs) -> Assessment:
@@ -144,7 +241,7 @@ def assess(inputs: TumorInputs) -> Assessment:
     trace.extend(scope.trace)
 
     grade = fnclcc_grade(inputs)
-    t = t_category(inputs.site, inputs.size_cm, inputs.t)
+    t = t_category(inputs.site, inputs.size_cm, inputs.t, size_range=inputs.size_range)
     n = n_category(inputs.n)
     m = m_category(inputs.m)
     n_value, m_value = N(n.category), M(m.category)
@@ -161,18 +258,29 @@ def assess(inputs: TumorInputs) -> Assessment:
         missing.append("histology")
     missing.extend(grade.missing)
 
-    stage, status, reason, alternatives, no_stage_why = _stage(
-        inputs, scope=scope, t=t.t, n=n_value, m=m_value, grade=grade.grade, trace=trace
+    staged = _stage(inputs, scope=scope, t=t, n=n_value, m=m_value, grade=grade, trace=trace)
+    stage, status, reason, alternatives = (
+        staged.stage,
+        staged.status,
+        staged.reason,
+        staged.alternatives,
     )
+    no_stage_why = staged.why
+    if staged.collapsed:  # what is still unknown does not change the stage group
+        settled = {"size"} if t.options else set()
+        if grade.options:
+            settled |= {"differentiation", "mitotic-count", "necrosis", "grade"}
+        missing = [item for item in missing if item not in settled]
 
     higher = [s for s in alternatives if s is not stage]
     if grade.grade is Grade.GX and stage is not None and higher and t.t is not T.TX:
+        others = [g for g in grade.options or GRADES_IF_UNKNOWN if g is not Grade.G1]
         problems.append(
             Problem(
                 code="gx-grouped-with-g1",
                 message=(
                     f"Grade unknown (GX): AJCC 8 groups GX with G1, giving stage {stage}; with "
-                    f"G2 or G3 the stage would be {' or '.join(higher)}."
+                    f"{' or '.join(others)} the stage would be {' or '.join(higher)}."
                 ),
                 severity=Severity.WARNING,
                 field="grade",
@@ -198,17 +306,15 @@ def assess(inputs: TumorInputs) -> Assessment:
             )
         )
 
-    plan = treatment_options(
-        site=inputs.site,
+    plan = _treatment(
+        inputs,
         stage=stage,
         n=n_value,
         m=m_value,
-        grade=grade.grade,
+        grade=grade,
         histology=histology,
         scope=scope,
-        recurrent=inputs.recurrent,
-        no_stage_why=no_stage_why,
-        topography=inputs.topography,
+        why=no_stage_why,
     )
     trace.extend(plan.trace)
 
@@ -231,4 +337,5 @@ def assess(inputs: TumorInputs) -> Assessment:
         trace=tuple(trace),
         treatment=plan.options,
         ajcc_sts=scope.scope not in OUTSIDE_STS_SCOPES,
+        t_options=t.options,
     )

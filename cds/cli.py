@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from cds.assess import assess
 from cds.histology import is_icdo3
 from cds.model import Grade, M, N, SiteGroup, T, TumorInputs
+from cds.numbers import MAX_CHARS, Verdict, check, shown
 from cds.report import assessment_json, assessment_text
 from cds.tables import table
 
@@ -77,9 +78,9 @@ def _decimal(flag: str, raw: str) -> Decimal:
     try:
         value = Decimal(raw.strip())
     except InvalidOperation:
-        raise BadInput(f"{flag} must be a number, not {raw!r}") from None
+        raise BadInput(f"{flag} must be a number, not {shown(raw)!r}") from None
     if not value.is_finite():
-        raise BadInput(f"{flag} must be a finite number, not {raw!r}")
+        raise BadInput(f"{flag} must be a finite number, not {shown(raw)!r}")
     return value
 
 
@@ -91,13 +92,29 @@ def _site(raw: str | None) -> SiteGroup:
     return SiteGroup(raw.strip().lower())
 
 
+def _measured(flag: str, raw: str, quantity: str) -> Decimal:
+    """A number checked against ``cds/tables/plausibility.toml`` before anything else is done
+    with it: impossible values (not finite, negative, absurd magnitude or digits) are bad input;
+    implausible but possible ones are used with a warning on stderr."""
+    text = raw.strip()
+    if len(text) > MAX_CHARS:
+        raise BadInput(f"{flag} must be a number of at most {MAX_CHARS} characters")
+    value = _decimal(flag, text)
+    checked = check(quantity, value)
+    if checked.verdict is Verdict.IMPOSSIBLE:
+        raise BadInput(f"{flag} {shown(text)} is impossible: {checked.says}")
+    if checked.verdict is Verdict.IMPLAUSIBLE:
+        print(f"{PROG}: warning: {flag} {shown(text)}: {checked.says}", file=sys.stderr)
+    return value
+
+
 def _size(raw: str | None) -> Decimal | None:
     if raw is None:
         return None
-    value = _decimal("--size-cm", raw)
+    value = _decimal("--size-cm", raw[:MAX_CHARS])
     if value <= 0:
-        raise BadInput(f"--size-cm must be greater than 0, not {raw}")
-    return value
+        raise BadInput(f"--size-cm must be greater than 0, not {shown(raw)}")
+    return _measured("--size-cm", raw, "size_cm")
 
 
 def _histology(raw: str | None) -> str | None:
@@ -159,20 +176,21 @@ def _mitoses(raw: str | None) -> int | None:
     if raw is None:
         return None
     if not re.fullmatch(r"-?\d+", raw.strip()):
-        raise BadInput(f"--mitoses must be a whole number of mitoses per 10 HPF, not {raw!r}")
-    value = int(raw.strip())
-    if value < 0:
-        raise BadInput(f"--mitoses must be 0 or more, not {raw}")
-    return value
+        raise BadInput(
+            f"--mitoses must be a whole number of mitoses per 10 HPF, not {shown(raw)!r}"
+        )
+    if raw.strip().startswith("-"):
+        raise BadInput(f"--mitoses must be 0 or more, not {shown(raw)}")
+    return int(_measured("--mitoses", raw, "mitoses"))  # bounded first: int() is cheap
 
 
 def _necrosis(raw: str | None) -> Decimal | None:
     if raw is None:
         return None
-    value = _decimal("--necrosis", raw.strip().removesuffix("%"))
+    value = _decimal("--necrosis", raw.strip().removesuffix("%")[:MAX_CHARS])
     if not 0 <= value <= 100:
         raise BadInput("--necrosis must be between 0 and 100")
-    return value
+    return _measured("--necrosis", raw.strip().removesuffix("%"), "necrosis_pct")
 
 
 def _grade(raw: str | None) -> Grade | None:

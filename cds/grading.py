@@ -22,8 +22,7 @@ This is the rule already applied to T: a recorded TX with a known size gives way
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from cds.grade_sets import component_scores, possible_grades
 from cds.histology import Histology, read_histology
 from cds.model import (
     Basis,
@@ -35,6 +34,7 @@ from cds.model import (
     TraceStep,
     TumorInputs,
 )
+from cds.numbers import shown
 from cds.tables import table
 
 DIFFERENTIATION = table("fnclcc-differentiation")
@@ -59,7 +59,7 @@ def _differentiation(
             problems.append(
                 Problem(
                     code="invalid-differentiation",
-                    message=f"Differentiation score {given} is not 1, 2 or 3: not used.",
+                    message=f"Differentiation score {shown(given)} is not 1, 2 or 3: not used.",
                     severity=Severity.WARNING,
                     field="differentiation",
                 )
@@ -108,35 +108,125 @@ def _differentiation(
     return score
 
 
-def _component(
-    value: Decimal | int | None,
-    name: str,
-    unit: str,
-    problems: list[Problem],
+def _unreadable(names: tuple[str, ...]) -> list[Problem]:
+    """Components the chart holds but that could not be read: unknown, never assumed absent."""
+    return [
+        Problem(
+            code=f"unreadable-{name}",
+            message=(
+                f"The {name.replace('-', ' ')} in the chart could not be read: it is unknown "
+                "(every score it could take is considered), not absent."
+            ),
+            severity=Severity.WARNING,
+            field=name,
+        )
+        for name in COMPONENTS
+        if name in names
+    ]
+
+
+def _from_scores(
+    scores: FnclccScores,
+    parts: dict[str, tuple[int, ...] | None],
     trace: list[TraceStep],
-) -> int | None:
-    component = MITOTIC if name == "mitotic-count" else NECROSIS
-    if value is None:
-        return None
-    column = "mitoses" if name == "mitotic-count" else "necrosis_pct"
-    row = component.first(**{column: value})
-    if row is None:
-        problems.append(
-            Problem(
-                code=f"invalid-{name}",
-                message=f"{name.capitalize()} {value}{unit} is out of range: not used.",
-                severity=Severity.WARNING,
-                field=name,
+    *,
+    show_partial: bool,
+) -> tuple[Grade | None, tuple[Grade, ...], tuple[str, ...]]:
+    """The grade the FNCLCC scores give (complete, or fixed by the known part of the sum), the
+    grades still possible otherwise, and the components that would decide it. The arithmetic
+    on a partial score is traced when it decides something (no recorded G1-G3 stands)."""
+    if scores.total is not None:
+        row = TOTAL.first(total=scores.total)
+        if row is None:  # cannot happen for valid scores; integrity tests cover 2-8
+            raise LookupError(f"fnclcc-grade has no row for total {scores.total}")
+        computed = Grade(row.text("grade"))
+        trace.append(
+            TOTAL.step(
+                row,
+                f"total score {scores.differentiation} + {scores.mitotic} + {scores.necrosis} = "
+                f"{scores.total}: {computed} (total {row.bounds('total').describe()})",
             )
         )
-        return None
-    score = row.integer("score")
+        return computed, (), ()
+    missing = tuple(
+        name
+        for name, part in zip(
+            COMPONENTS, (scores.differentiation, scores.mitotic, scores.necrosis), strict=True
+        )
+        if part is None
+    )
+    if all(part is None for part in parts.values()):
+        return None, (), missing
+    grades, step = possible_grades(parts)
+    if len(grades) == len(COMPONENTS):  # G1, G2 or G3: the known scores narrow nothing down
+        return None, (), missing
+    if step is not None and show_partial:
+        trace.append(step)
+    if len(grades) == 1:
+        return grades[0], (), ()
+    return None, grades, missing
+
+
+def _outside_options(
+    recorded: Grade, computed: Grade | None, options: tuple[Grade, ...]
+) -> list[Problem]:
+    """A recorded grade that the known part of the FNCLCC score rules out."""
+    if computed is not None or not options or recorded in options:
+        return []
+    return [
+        Problem(
+            code="grade-disagrees-with-scores",
+            message=(
+                f"Recorded grade {recorded} is not among {' or '.join(options)} that the FNCLCC "
+                "scores known allow; the recorded grade is used."
+            ),
+            severity=Severity.WARNING,
+            field="grade",
+        )
+    ]
+
+
+def _gx_yields(
+    computed: Grade, scores: FnclccScores, problems: list[Problem], trace: list[TraceStep]
+) -> None:
+    """A recorded GX gives way to the grade the FNCLCC scores give: say so."""
+    if scores.total is None:  # the known part of the sum fixes the grade
+        trace.append(
+            TraceStep(
+                table="fnclcc-grade",
+                row="GX",
+                source=TOTAL.source,
+                explanation=(
+                    "GX as recorded means the grade cannot be assessed, but the FNCLCC scores "
+                    f"known give {computed} whatever the others are: {computed} is used"
+                ),
+            )
+        )
+        return
     trace.append(
-        component.step(
-            row, f"{name.replace('-', ' ')} {value}{unit}: {row.text('criterion')}, score {score}"
+        TraceStep(
+            table="fnclcc-grade",
+            row="GX",
+            source=TOTAL.source,
+            explanation=(
+                f"GX as recorded means the grade cannot be assessed, but all three FNCLCC "
+                f"components are present and give {computed} (total {scores.total}): "
+                f"{computed} is used"
+            ),
         )
     )
-    return score
+    problems.append(
+        Problem(
+            code="grade-recorded-gx-disagrees-with-scores",
+            message=(
+                "The recorded grade is GX (cannot be assessed, or a grade of another system "
+                "read as GX), but all three FNCLCC components are present and give "
+                f"{computed} (total {scores.total}): {computed} is used."
+            ),
+            severity=Severity.WARNING,
+            field="grade",
+        )
+    )
 
 
 def _recorded_gx_words(missing: tuple[str, ...], not_graded: bool) -> str:
@@ -159,11 +249,38 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
 
     not_graded = NOT_GRADED.first(morphology=histology.morphology) if histology else None
     differentiation = None if not_graded else _differentiation(inputs, histology, problems, trace)
-    mitotic = _component(inputs.mitoses, "mitotic-count", " per 10 HPF", problems, trace)
-    necrosis = _component(inputs.necrosis_pct, "necrosis", "%", problems, trace)
-    scores = FnclccScores(differentiation=differentiation, mitotic=mitotic, necrosis=necrosis)
+    mitotic_set = component_scores(
+        MITOTIC,
+        "mitotic-count",
+        inputs.mitoses,
+        inputs.mitoses_range,
+        unit=" per 10 HPF",
+        problems=problems,
+        trace=trace,
+    )
+    necrosis_set = component_scores(
+        NECROSIS,
+        "necrosis",
+        inputs.necrosis_pct,
+        inputs.necrosis_range,
+        unit="%",
+        problems=problems,
+        trace=trace,
+    )
+    problems.extend(_unreadable(inputs.unreadable))
+    parts = {
+        "differentiation": (differentiation,) if differentiation is not None else None,
+        "mitotic-count": mitotic_set,
+        "necrosis": necrosis_set,
+    }
+    scores = FnclccScores(
+        differentiation=differentiation,
+        mitotic=mitotic_set[0] if mitotic_set and len(mitotic_set) == 1 else None,
+        necrosis=necrosis_set[0] if necrosis_set and len(necrosis_set) == 1 else None,
+    )
 
     computed: Grade | None = None
+    options: tuple[Grade, ...] = ()
     missing: tuple[str, ...] = ()
     if not_graded is not None:
         reason = not_graded.text("reason")
@@ -171,52 +288,18 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
         problems.append(
             Problem(code="grade-not-applicable", message=f"Grade is GX: {reason}.", field="grade")
         )
-    elif scores.total is None:
-        missing = tuple(
-            name
-            for name, part in zip(COMPONENTS, (differentiation, mitotic, necrosis), strict=True)
-            if part is None
-        )
     else:
-        row = TOTAL.first(total=scores.total)
-        if row is None:  # cannot happen for valid scores; integrity tests cover 2-8
-            raise LookupError(f"fnclcc-grade has no row for total {scores.total}")
-        computed = Grade(row.text("grade"))
-        trace.append(
-            TOTAL.step(
-                row,
-                f"total score {differentiation} + {mitotic} + {necrosis} = {scores.total}: "
-                f"{computed} (total {row.bounds('total').describe()})",
-            )
+        computed, options, missing = _from_scores(
+            scores, parts, trace, show_partial=inputs.grade in (None, Grade.GX)
         )
 
     recorded = inputs.grade
+    from_scores = computed is not None or bool(options)  # the FNCLCC scores said something
+    if recorded is None and inputs.grade_options:
+        computed, options = _two_tier(inputs.grade_options, computed, options, problems, trace)
     if recorded is Grade.GX and computed is not None:
         grade, basis = computed, Basis.DERIVED
-        trace.append(
-            TraceStep(
-                table="fnclcc-grade",
-                row="GX",
-                source=TOTAL.source,
-                explanation=(
-                    f"GX as recorded means the grade cannot be assessed, but all three FNCLCC "
-                    f"components are present and give {computed} (total {scores.total}): "
-                    f"{computed} is used"
-                ),
-            )
-        )
-        problems.append(
-            Problem(
-                code="grade-recorded-gx-disagrees-with-scores",
-                message=(
-                    "The recorded grade is GX (cannot be assessed, or a grade of another system "
-                    "read as GX), but all three FNCLCC components are present and give "
-                    f"{computed} (total {scores.total}): {computed} is used."
-                ),
-                severity=Severity.WARNING,
-                field="grade",
-            )
-        )
+        _gx_yields(computed, scores, problems, trace)
     elif recorded is not None:
         grade, basis = recorded, Basis.RECORDED
         trace.append(
@@ -231,6 +314,9 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
                 ),
             )
         )
+        if recorded is not Grade.GX:
+            problems.extend(_outside_options(recorded, computed, options))
+            options = ()
         if computed is not None and computed != recorded:
             problems.append(
                 Problem(
@@ -257,10 +343,12 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
         if recorded != Grade.GX:
             missing = ()
     elif computed is not None:
-        grade, basis = computed, Basis.DERIVED
+        grade, missing = computed, ()
+        basis = Basis.DERIVED if from_scores or not inputs.grade_options else Basis.RECORDED
     else:
-        grade, basis = Grade.GX, Basis.UNKNOWN
-        if missing:
+        grade = Grade.GX
+        basis = Basis.RECORDED if inputs.grade_options else Basis.UNKNOWN
+        if missing and not options:
             trace.append(
                 TraceStep(
                     table="fnclcc-grade",
@@ -292,4 +380,69 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
         provisional=provisional,
         problems=tuple(problems),
         trace=tuple(trace),
+        options=options if grade is Grade.GX else (),
     )
+
+
+def _two_tier(
+    recorded: tuple[Grade, ...],
+    computed: Grade | None,
+    options: tuple[Grade, ...],
+    problems: list[Problem],
+    trace: list[TraceStep],
+) -> tuple[Grade | None, tuple[Grade, ...]]:
+    """A recorded grade known only as a set (two-tier "high grade" = G2 or G3, "low grade" =
+    G1; ``hooks/fhir/tables/value_grammar.toml``) combined with what the FNCLCC scores say.
+
+    The FNCLCC grade is the AJCC 8 system: a grade computed from the scores is used, with a
+    warning when the two-tier grade does not allow it; otherwise the possibilities are those
+    both allow (their intersection), or, when they contradict, the union with a warning.
+    """
+    said = " or ".join(recorded)
+    fnclcc = TOTAL.source
+    if computed is not None:
+        if computed not in recorded:
+            problems.append(
+                Problem(
+                    code="grade-disagrees-with-scores",
+                    message=(
+                        f"The recorded grade ({said}) does not allow {computed}, which the FNCLCC "
+                        f"scores give; {computed} is used."
+                    ),
+                    severity=Severity.WARNING,
+                    field="grade",
+                )
+            )
+        return computed, ()
+    if not options:
+        words = f"recorded grade {said} (a grade of a two-tier or three-tier system)"
+        if len(recorded) == 1:
+            trace.append(
+                TraceStep("fnclcc-grade", recorded[0].value, fnclcc, f"{words}: {recorded[0]}")
+            )
+            return recorded[0], ()
+        trace.append(TraceStep("fnclcc-grade", "GX", fnclcc, f"{words}: the grade is {said}"))
+        return None, recorded
+    both = tuple(g for g in options if g in recorded)
+    if both:
+        words = (
+            f"the recorded grade ({said}) and the FNCLCC scores known "
+            f"({' or '.join(options)}) together allow only {' or '.join(both)}"
+        )
+        trace.append(
+            TraceStep("fnclcc-grade", both[0].value if len(both) == 1 else "GX", fnclcc, words)
+        )
+        return (both[0], ()) if len(both) == 1 else (None, both)
+    union = tuple(g for g in (Grade.G1, Grade.G2, Grade.G3) if g in recorded or g in options)
+    problems.append(
+        Problem(
+            code="grade-disagrees-with-scores",
+            message=(
+                f"The recorded grade ({said}) contradicts the FNCLCC scores known "
+                f"({' or '.join(options)}): the grade is {' or '.join(union)} until resolved."
+            ),
+            severity=Severity.WARNING,
+            field="grade",
+        )
+    )
+    return None, union

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from cds.interval import Interval
+
 
 class SiteGroup(StrEnum):
     """AJCC 8 soft tissue sarcoma site groups (one chapter each)."""
@@ -123,6 +125,16 @@ class TumorInputs:
     stage: Stage | None = None  # recorded stage group, compared with the derived one
     recurrent: bool = False
     grade_caveats: tuple[str, ...] = ()  # e.g. "graded after neoadjuvant therapy"
+    # Values known only as an interval (a FHIR Quantity.comparator, "> 5 cm", "< 50 %"): each
+    # is used when the matching exact field (size_cm, mitoses, necrosis_pct) is None.
+    size_range: Interval | None = None
+    mitoses_range: Interval | None = None
+    necrosis_range: Interval | None = None
+    # A recorded grade known only as a set of FNCLCC grades (two-tier "high grade" = G2 or G3)
+    grade_options: tuple[Grade, ...] = ()
+    # Inputs the chart holds but that could not be read ("size", "mitotic-count", "necrosis",
+    # "grade", ...): unknown, and said to be unreadable rather than missing.
+    unreadable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +182,10 @@ class GradeResult:
     provisional: bool = False  # e.g. graded after neoadjuvant therapy or on a core biopsy
     problems: tuple[Problem, ...] = ()
     trace: tuple[TraceStep, ...] = ()
+    # The grades still possible when ``grade`` is GX because only part of the FNCLCC score or
+    # a two-tier grade is known (e.g. (G2, G3)); empty when the grade is determined or when
+    # nothing narrows GX down.
+    options: tuple[Grade, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,3 +233,6 @@ class Assessment:
     # True for the ch. 45 unusual histologies and sites without a stage group, whose T, N, M
     # and grade are still AJCC 8 soft tissue sarcoma categories.
     ajcc_sts: bool = True
+    # The T categories still possible when ``t`` is TX because the size is known only as an
+    # interval (e.g. "> 5 cm" at the trunk: (T2, T3, T4)); empty otherwise.
+    t_options: tuple[T, ...] = ()

@@ -52,6 +52,10 @@ def assessment_json(a: Assessment) -> dict[str, JsonValue]:
         "status": a.status.value,
         "missing": list(a.missing),
         "alternatives": [s.value for s in a.alternatives],
+        # the T categories / grades still possible when t is TX / grade is GX because a value is
+        # known only as an interval or a set (empty otherwise)
+        "t_options": [t.value for t in a.t_options],
+        "grade_options": [g.value for g in a.grade.options],
         "treatment": [_option(o) for o in a.treatment],
         "site": a.site.value if a.site else None,
         "histology_name": a.histology_name,

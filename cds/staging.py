@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cds.interval import Interval
 from cds.model import Basis, Grade, M, N, Problem, Severity, SiteGroup, Stage, Status, T, TraceStep
+from cds.numbers import Verdict, check, shown
 from cds.tables import Range, Row, Table, table
 
 SITES = table("ajcc8-site-groups")
@@ -31,6 +33,7 @@ class TResult:
     missing: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
     trace: tuple[TraceStep, ...] = ()
+    options: tuple[T, ...] = ()  # the T categories a size interval allows, when t is TX
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,20 +99,79 @@ def t_from_size(site: SiteGroup, size_cm: Decimal) -> tuple[T, TraceStep] | None
     return t, size_table.step(row, words)
 
 
-def t_category(site: SiteGroup | None, size_cm: Decimal | None, recorded: T | None) -> TResult:
-    """T from a recorded category (authoritative) or from the greatest dimension."""
-    problems: list[Problem] = []
-    trace: list[TraceStep] = []
-    if size_cm is not None and not (size_cm.is_finite() and size_cm > 0):
+def t_from_range(site: SiteGroup, size: Interval) -> tuple[tuple[T, ...], TraceStep] | None:
+    """The T categories a greatest dimension known only as an interval allows at this site
+    (every size-table row some value of the interval falls in), with its trace step."""
+    group = site_row(site)
+    size_table_id = group.opt_text("t_size_table")
+    if size_table_id is None:
+        return None
+    size_table = table(size_table_id)
+    rows = size_table.overlapping("size_cm", size)
+    if not rows:
+        return None
+    options = tuple(T(r.text("t")) for r in rows)
+    ranges = "; ".join(f"{r.key} {_size_words(r.bounds('size_cm'))}" for r in rows)
+    if len(options) == 1:
+        words = (
+            f"greatest dimension {size.describe('cm')} lies wholly within {ranges}: {options[0]} "
+            f"({group.text('chapter')})"
+        )
+    else:
+        words = (
+            f"greatest dimension {size.describe('cm')} is an interval, not a measurement: it "
+            f"spans {ranges}, so T is {' or '.join(options)} ({group.text('chapter')})"
+        )
+    return options, size_table.step(rows[0] if len(rows) == 1 else rows[-1], words)
+
+
+def _checked_size(size_cm: Decimal | None, problems: list[Problem]) -> Decimal | None:
+    """The size if usable: bounded and possible (``cds/tables/plausibility.toml``), with a
+    warning when implausible; an impossible size is reported and not used."""
+    if size_cm is None:
+        return None
+    checked = check("size_cm", size_cm)
+    if checked.verdict is Verdict.IMPOSSIBLE:
         problems.append(
             Problem(
                 code="invalid-size",
-                message=f"Tumor size {size_cm} cm is not a positive number: not used.",
+                message=(
+                    f"Tumor size {shown(size_cm)} cm is an implausible value ({checked.says}): "
+                    "not used."
+                ),
                 severity=Severity.WARNING,
                 field="size",
             )
         )
-        size_cm = None
+        return None
+    if checked.verdict is Verdict.IMPLAUSIBLE:
+        problems.append(
+            Problem(
+                code="implausible-size",
+                message=f"Tumor size {shown(size_cm)} cm: {checked.says}; used as recorded.",
+                severity=Severity.WARNING,
+                field="size",
+            )
+        )
+    return size_cm
+
+
+def t_category(
+    site: SiteGroup | None,
+    size_cm: Decimal | None,
+    recorded: T | None,
+    *,
+    size_range: Interval | None = None,
+) -> TResult:
+    """T from a recorded category (authoritative), the greatest dimension, or the T categories
+    a size interval allows (then TX with ``options`` when more than one)."""
+    problems: list[Problem] = []
+    trace: list[TraceStep] = []
+    if size_cm is None and size_range is not None and size_range.exact is not None:
+        size_cm, size_range = size_range.exact, None
+    size_cm = _checked_size(size_cm, problems)
+    if size_cm is not None:
+        size_range = None
 
     if site is None:
         if recorded is not None and recorded is not T.TX:
@@ -122,8 +184,10 @@ def t_category(site: SiteGroup | None, size_cm: Decimal | None, recorded: T | No
                 )
             )
             return TResult(recorded, Basis.RECORDED, (), tuple(problems), tuple(trace))
-        unknown: tuple[str, ...] = () if size_cm is not None else ("size",)
+        known = size_cm is not None or size_range is not None
+        unknown: tuple[str, ...] = () if known else ("size",)
         return TResult(T.TX, Basis.UNKNOWN, unknown, tuple(problems), tuple(trace))
+    ranged = t_from_range(site, size_range) if size_range is not None else None
 
     group = site_row(site)
     valid: Row | None = None
@@ -171,7 +235,13 @@ def t_category(site: SiteGroup | None, size_cm: Decimal | None, recorded: T | No
             valid = None
 
     derived = t_from_size(site, size_cm) if size_cm is not None else None
-    if size_cm is not None and valid is None and group.opt_text("t_size_table") is None:
+    if ranged is not None and len(ranged[0]) == 1:
+        derived = (ranged[0][0], ranged[1])
+    if (
+        (size_cm is not None or size_range is not None)
+        and valid is None
+        and (group.opt_text("t_size_table") is None)
+    ):
         problems.append(
             Problem(
                 code="size-does-not-decide-t",
@@ -210,12 +280,30 @@ def t_category(site: SiteGroup | None, size_cm: Decimal | None, recorded: T | No
                     field="t-category",
                 )
             )
+        if ranged is not None and comparable and recorded not in ranged[0]:
+            problems.append(
+                Problem(
+                    code="t-disagrees-with-size",
+                    message=(
+                        f"Recorded {recorded} differs from {' or '.join(ranged[0])} allowed by "
+                        f"the greatest dimension {size_range.describe('cm') if size_range else ''}"
+                        f" ({group.text('chapter')}); the recorded T is used."
+                    ),
+                    severity=Severity.WARNING,
+                    field="t-category",
+                )
+            )
         return TResult(recorded, Basis.RECORDED, (), tuple(problems), tuple(trace))
 
     if derived is not None:
         trace.append(derived[1])
         return TResult(derived[0], Basis.DERIVED, (), tuple(problems), tuple(trace))
 
+    if ranged is not None:
+        trace.append(ranged[1])
+        return TResult(
+            T.TX, Basis.UNKNOWN, ("size",), tuple(problems), tuple(trace), options=ranged[0]
+        )
     missing = group.text("t_missing")
     # A recorded T invalid for the site group was reported above: it is not "no recorded T".
     category = "no valid recorded T category" if recorded is not None else "no recorded T category"

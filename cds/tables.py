@@ -35,6 +35,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
 
+from cds.interval import Interval
 from cds.model import TraceStep
 
 TABLE_DIR = Path(__file__).parent / "tables"
@@ -68,6 +69,10 @@ class Range:
             and (self.lt is None or value < self.lt)
             and (self.le is None or value <= self.le)
         )
+
+    @property
+    def interval(self) -> Interval:
+        return Interval.from_bounds(self.gt, self.ge, self.lt, self.le)
 
     def describe(self) -> str:
         """The bounds in words a clinician reads, e.g. "> 5 and <= 10"."""
@@ -193,6 +198,16 @@ class Table:
                 self._memo.clear()
             self._memo[key] = found
         return found
+
+    def overlapping(self, column: str, interval: Interval) -> tuple[Row, ...]:
+        """The rows whose range on ``column`` holds some value of ``interval``, in table order
+        (for one-range tables such as T by size or FNCLCC scores; see ``cds/interval.py``)."""
+        found = []
+        for row in self.rows:
+            cond = row.condition(column)
+            if isinstance(cond, Range) and cond.interval.overlaps(interval):
+                found.append(row)
+        return tuple(found)
 
     def row(self, key: str) -> Row:
         for row in self.rows:

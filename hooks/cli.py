@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last resort: a bug, still one line and exit 2
         print(
             f"sarcoma-cds {args.command}: internal error ({type(exc).__name__}: "
-            f"{str(exc)[:300]}); please report it",
+            f"{' '.join(str(exc).split())[:300]}); please report it",
             file=sys.stderr,
         )
         return EXIT_ERROR

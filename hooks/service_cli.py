@@ -10,6 +10,7 @@ import os
 import socket
 import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: SARCOMA_CDS_WORKERS, else 1)",
+    )
+    serve.add_argument(
         "--exit-with-parent",
         action="store_true",
         help="stop when the parent process (e.g. make) ends (Linux; used by `make run`)",
@@ -40,7 +47,9 @@ def register(subparsers: Any) -> None:
         "export", help="print the stored feedback as JSON lines (oldest first)"
     )
     export.add_argument(
-        "--db", type=Path, help="SQLite file (default: SARCOMA_CDS_DB or var/sarcoma-cds.sqlite3)"
+        "--db",
+        help="SQLite file or postgresql:// URL (default: SARCOMA_CDS_DB or "
+        "var/sarcoma-cds.sqlite3)",
     )
     export.set_defaults(handler=_export)
 
@@ -84,22 +93,44 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.cors_allow_localhost:
         origins.append("http(s)://localhost and 127.0.0.1 on any port")
     print(f"sarcoma-cds: CORS origins: {', '.join(origins) or 'none'}")
-    print(f"sarcoma-cds: feedback database: {settings.db}")
+    workers = settings.workers if args.workers is None else args.workers
+    if workers < 1:
+        print(f"sarcoma-cds: --workers {workers} must be at least 1", file=sys.stderr)
+        return EXIT_CONFIG
+    from hooks.store.database import describe  # noqa: PLC0415
+
+    print(f"sarcoma-cds: feedback and replay database: {describe(settings.db)}")
     print(f"sarcoma-cds: discovery at http://{args.host}:{args.port}/cds-services")
 
     if args.exit_with_parent:
         _exit_with_parent()
-    import uvicorn  # noqa: PLC0415
-
+    from hooks.ops.serving import metrics_directory  # noqa: PLC0415
     from hooks.web.server import uvicorn_options  # noqa: PLC0415
 
-    uvicorn.run(
-        "hooks.app:app",
-        host=args.host,
-        port=args.port,
-        workers=_workers(),
-        **uvicorn_options(settings),
-    )
+    with metrics_directory():
+        import uvicorn  # noqa: PLC0415
+
+        from hooks.ops.logs import uvicorn_log_config  # noqa: PLC0415
+
+        if settings.metrics_port:
+            from hooks.ops.metrics import start_metrics_server  # noqa: PLC0415
+
+            start_metrics_server(settings.metrics_host, settings.metrics_port)
+            print(f"sarcoma-cds: metrics at {settings.metrics_host}:{settings.metrics_port}")
+        print(f"sarcoma-cds: {workers} worker process(es)")
+        uvicorn.run(
+            "hooks.app:app",
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            log_config=uvicorn_log_config(settings.log_level, settings.log_format),
+            server_header=False,
+            access_log=False,  # the app logs one line per request, with its correlation id
+            # SIGTERM: stop accepting, let requests in flight finish (up to this many seconds)
+            timeout_graceful_shutdown=round(settings.shutdown_timeout),
+            **uvicorn_options(settings),  # connection limits and timeouts (hooks.web.server)
+        )
     return 0
 
 
@@ -134,35 +165,54 @@ def _exit_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _workers() -> int | None:
-    """``WEB_CONCURRENCY`` (uvicorn's and the container's convention), else one process."""
-    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+def _not_a_feedback_database(path: Path) -> str | None:
+    """Why ``path`` is not a sarcoma-cds SQLite feedback database (read only: an export must
+    never write into somebody else's file), or None."""
+    if not path.is_file():
+        return f"no feedback database at {path}"
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'"
+            ).fetchone()
+    except sqlite3.Error as exc:
+        return f"{path} is not a sarcoma-cds feedback database ({exc})"
+    if found is None:
+        return f"{path} is not a sarcoma-cds feedback database (no feedback table)"
+    return None
 
 
 def _export(args: argparse.Namespace) -> int:
     import orjson  # noqa: PLC0415
 
-    from hooks.store.feedback import SqliteFeedbackStore  # noqa: PLC0415
+    from hooks.store.database import describe, is_postgres_url, open_database  # noqa: PLC0415
+    from hooks.store.errors import StoreUnavailable  # noqa: PLC0415
 
-    path = args.db
-    if path is None:
+    db: Path | str | None = args.db
+    if db is None:
         settings = _settings()
         if settings is None:
             return EXIT_CONFIG
-        path = settings.db
-    if not path.is_file():
-        print(f"sarcoma-cds feedback export: no feedback database at {path}", file=sys.stderr)
-        return EXIT_CONFIG
+        db = settings.db
+    if not is_postgres_url(db):
+        db = Path(db)
+        problem = _not_a_feedback_database(db)
+        if problem is not None:
+            print(f"sarcoma-cds feedback export: {problem}", file=sys.stderr)
+            return EXIT_CONFIG
+    database = open_database(db)
     out = sys.stdout.buffer
     try:
-        for record in SqliteFeedbackStore(path).export():
+        database.initialize()
+        for record in database.feedback.export():
             out.write(orjson.dumps(record.as_json()) + b"\n")
-    except sqlite3.Error as exc:
+    except StoreUnavailable:
         print(
-            f"sarcoma-cds feedback export: {path} is not a sarcoma-cds feedback database ({exc})",
+            f"sarcoma-cds feedback export: the database {describe(db)} cannot be reached",
             file=sys.stderr,
         )
         return EXIT_CONFIG
+    finally:
+        database.close()
     out.flush()
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hooks.cli import build_parser
 from hooks.web.app import create_app
 from hooks.web.settings import Settings
 
@@ -65,8 +66,10 @@ def test_the_dependency_layer_installs_the_runtime_dependencies(tmp_path: Path) 
 async def test_the_health_check_and_the_command_match_the_app(tmp_path: Path) -> None:
     steps = dict(instructions())
     assert "/healthz" in steps["HEALTHCHECK"]
-    # `sarcoma-cds serve` checks the configuration and runs uvicorn with the connection limits
-    assert json.loads(steps["CMD"])[:2] == ["sarcoma-cds", "serve"]
+    command = json.loads(steps["CMD"])
+    # the installed `sarcoma-cds serve`: checks the configuration, runs uvicorn with the limits
+    assert command[:2] == ["sarcoma-cds", "serve"]
+    assert build_parser().parse_args(command[1:]).port == 8080
     app = create_app(Settings(auth=False, db=tmp_path / "feedback.sqlite3"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

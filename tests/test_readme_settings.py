@@ -29,4 +29,11 @@ def test_every_setting_has_a_row_with_its_default() -> None:
         shown = rows[name].strip().strip("`")
         if shown.startswith("(") or value in {"", "True", "False"}:
             continue  # (none), (required ...), on/off
-        assert float(shown) == float(value) if value[0].isdigit() else shown == value, name
+        assert same(shown, value), name
+
+
+def same(shown: str, value: str) -> bool:
+    try:
+        return float(shown) == float(value)
+    except ValueError:
+        return shown == value

@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from hooks.auth.issuers import IssuerConfigError, TrustedIssuer, load_trusted_issuers, normalize_url
 from hooks.auth.jwt import AuthenticationError, JwksFetcher, TokenValidator
+from hooks.store.database import is_postgres_url, open_database
 from hooks.store.replay import ReplayStore, SqliteReplayStore
 
 __all__ = [
@@ -98,7 +99,7 @@ class AuthConfig:
     #: must equal this plus the invoked path.
     public_base_url: str = ""
     trusted_issuers: Path | None = None
-    db_path: Path = DEFAULT_DB
+    db_path: Path | str = DEFAULT_DB  # an SQLite file or a postgresql:// URL
     leeway: float = DEFAULT_LEEWAY
     max_lifetime: float = DEFAULT_MAX_LIFETIME
     discovery_open: bool = False
@@ -117,7 +118,7 @@ class AuthConfig:
             env,
             enabled=_flag(env, "SARCOMA_CDS_AUTH", default=True),
             base=env.get("SARCOMA_CDS_PUBLIC_BASE_URL", "").strip(),
-            db_path=Path(env.get("SARCOMA_CDS_DB", "").strip() or DEFAULT_DB),
+            db_path=_db(env.get("SARCOMA_CDS_DB", "").strip()),
             discovery_open=_flag(env, "SARCOMA_CDS_DISCOVERY_OPEN", default=False),
             insecure=_flag(env, "SARCOMA_CDS_ALLOW_INSECURE_HTTP", default=False),
         )
@@ -145,7 +146,7 @@ class AuthConfig:
         *,
         enabled: bool,
         base: str,
-        db_path: Path,
+        db_path: Path | str,
         discovery_open: bool,
         insecure: bool,
     ) -> AuthConfig:
@@ -187,7 +188,7 @@ class ServiceSettings(Protocol):
     @property
     def public_base_url(self) -> str: ...
     @property
-    def db(self) -> Path: ...
+    def db(self) -> Path | str: ...
     @property
     def discovery_open(self) -> bool: ...
     @property
@@ -240,7 +241,7 @@ class Authenticator:
         )
         self._validator = TokenValidator(
             issuers,
-            replay_store if replay_store is not None else SqliteReplayStore(config.db_path),
+            replay_store if replay_store is not None else _replay_store(config.db_path),
             fetcher,
             leeway=config.leeway,
             max_lifetime=config.max_lifetime,
@@ -334,6 +335,21 @@ def _bearer_token(request: Request) -> str:
     if not token or " " in token:
         raise AuthenticationError("malformed Bearer credentials")
     return token
+
+
+def _db(raw: str) -> Path | str:
+    if not raw:
+        return DEFAULT_DB
+    return raw if is_postgres_url(raw) else Path(raw)
+
+
+def _replay_store(db: Path | str) -> ReplayStore:
+    """The replay store for ``SARCOMA_CDS_DB`` when the app does not hand one in."""
+    if is_postgres_url(db):
+        database = open_database(db)
+        database.initialize()
+        return database.replay
+    return SqliteReplayStore(Path(db))
 
 
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -24,6 +24,7 @@ class Chart:
     aliases: dict[str, str] = field(default_factory=dict)  # Bundle fullUrl -> "Type/id"
     notes: list[str] = field(default_factory=list)
     other_patient: int = 0  # resources about another patient, ignored
+    patient: JSON | None = None  # the Patient resource itself, when the input holds it
 
 
 def flatten(items: Iterable[Mapping[str, Any]]) -> tuple[list[JSON], list[str]]:
@@ -49,6 +50,8 @@ def collect(patient_id: str, items: Iterable[Mapping[str, Any]], validate_all: b
     for resource in flat:
         resource_type = resource["resourceType"]
         if resource_type not in _TYPES:
+            if resource_type == "Patient" and resource.get("id") == patient_id:
+                data.patient = data.patient or resource  # for the age (Patient.birthDate)
             continue
         rid = resource.get("id")
         if not isinstance(rid, str) or not rid:

@@ -56,8 +56,10 @@ def load(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot be read ({error})") from None
+    from hooks.fhir.json_numbers import loads  # noqa: PLC0415
+
     try:
-        data = json.loads(text)
+        data = loads(text)  # as the service parses: numbers beyond a double kept as text
     except json.JSONDecodeError as error:
         raise InputError(
             f"{path}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno})"
@@ -129,7 +131,7 @@ def infer_patient(resources: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _stage_fhir(args: argparse.Namespace) -> int:
-    from cds.report import assessment_json, assessment_text  # noqa: PLC0415
+    from cds.report import assessment_text  # noqa: PLC0415
     from hooks.fhir.extract import flatten  # noqa: PLC0415
     from hooks.services.staging import stage_patient  # noqa: PLC0415
 
@@ -150,17 +152,7 @@ def _stage_fhir(args: argparse.Namespace) -> int:
     if args.fhir_out:
         print(json.dumps(_bundle(patient, reports), indent=2))
     elif args.json:
-        out = []
-        for report in reports:
-            item: dict[str, Any] = dict(assessment_json(report.assessment))
-            tumor = report.tumor
-            item["condition"] = tumor.condition.removeprefix("Condition/")
-            item["description"] = tumor.description
-            item["classification"] = tumor.classification.value
-            item["preliminary"] = tumor.preliminary
-            item["notes"] = list(tumor.notes)
-            out.append(item)
-        print(json.dumps(out, indent=2))
+        print(json.dumps(assessment_items(reports, extraction), indent=2))
     elif not reports:
         print(f"No primary soft tissue sarcoma found for Patient/{patient}.")
     else:
@@ -171,9 +163,73 @@ def _stage_fhir(args: argparse.Namespace) -> int:
                 print("Rests on preliminary data.")
             for note in tumor.notes:
                 print(f"  * {note}")
+            for said in tumor.unreadable:
+                print(f"  * {said}")
             print(assessment_text(report.assessment))
             print()
     return 0
+
+
+def assessment_items(reports: Sequence[Any], extraction: Any) -> list[dict[str, Any]]:
+    """The ``--json`` output: per primary, ``assessment_json`` plus the tumor's Condition id,
+    description, classification, preliminary flag, notes and clinical context (also the
+    ``POST /stage`` answer)."""
+    from cds.report import assessment_json  # noqa: PLC0415
+
+    out = []
+    for report in reports:
+        item: dict[str, Any] = dict(assessment_json(report.assessment))
+        tumor = report.tumor
+        item["condition"] = tumor.condition.removeprefix("Condition/")
+        item["description"] = tumor.description
+        item["classification"] = tumor.classification.value
+        item["preliminary"] = tumor.preliminary
+        item["notes"] = list(tumor.notes)
+        item["unreadable"] = list(tumor.unreadable)
+        _context_keys(item, tumor, extraction)
+        out.append(item)
+    return out
+
+
+def _context_keys(item: dict[str, Any], tumor: Any, extraction: Any) -> None:
+    """Issue 9 context: merged duplicates, clinical status, yp values, unattributed
+    metastases, and for a patient under 18 no adult (PDQ) treatment options."""
+    from hooks.cards.context import minor  # noqa: PLC0415
+
+    item["also"] = [r.removeprefix("Condition/") for r in tumor.also]
+    item["clinical_status"] = tumor.clinical_status
+    item["resolved"] = tumor.resolved
+    item["post_treatment"] = {
+        name: [{"reference": s.reference, "text": s.text, "date": s.date} for s in sources]
+        for name, sources in tumor.post_treatment.items()
+    }
+    item["possible_metastases"] = list(tumor.possible_metastases)
+    if tumor.possible_metastases:
+        from dataclasses import replace  # noqa: PLC0415
+
+        from cds.assess import assess  # noqa: PLC0415
+        from cds.model import M  # noqa: PLC0415
+
+        hypo = assess(replace(tumor.inputs, m=M.M1))
+        group = hypo.stage.value if hypo.stage else "no stage group"
+        item["stage_if_metastasis_belongs"] = hypo.stage.value if hypo.stage else None
+        item["notes"].append(
+            f"{', '.join(tumor.possible_metastases)} could not be attributed: M1 if this "
+            f"metastasis belongs to it (stage {group})."
+        )
+    if tumor.resolved:
+        item["notes"].append(
+            f"The disease is recorded as resolved ({tumor.resolved}): follow-up first, not "
+            "first-line treatment."
+        )
+    item["age_years"] = extraction.age_years
+    if minor(extraction):
+        item["treatment"] = []
+        item["notes"].append(
+            f"The patient is {extraction.age_years} years old: the adult NCI PDQ summary does "
+            "not apply (pediatric soft tissue sarcoma has its own PDQ summary, Childhood Soft "
+            "Tissue Sarcoma Treatment); no adult treatment options are given."
+        )
 
 
 def _bundle(patient: str, reports: list[Any]) -> dict[str, Any]:

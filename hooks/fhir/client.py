@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import orjson
 
+from hooks.fhir import json_numbers
 from hooks.fhir.urls import OutsideBase, under_base
 
 FHIR_ACCEPT = "application/fhir+json, application/json;q=0.9"
@@ -84,8 +84,8 @@ class FhirClient:
                 f"the FHIR server could not be reached ({type(exc).__name__})"
             ) from None
         try:
-            body = orjson.loads(content)
-        except orjson.JSONDecodeError:
+            body = json_numbers.loads(content)  # numbers beyond a double are kept as text
+        except ValueError:
             raise FhirError("the FHIR server sent a body that is not JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
             raise FhirError("the FHIR server sent something that is not a FHIR resource")

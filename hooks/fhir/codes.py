@@ -50,6 +50,11 @@ def _coded(text: str) -> Coded:
     return _ALIASES[alias], code
 
 
+def coded(text: str) -> Coded:
+    """``SCT#2667000`` -> (system, code), with the aliases above."""
+    return _coded(text)
+
+
 def _load(name: str) -> dict[str, Any]:
     with (_TABLES / name).open("rb") as handle:
         table = tomllib.load(handle)
@@ -57,6 +62,11 @@ def _load(name: str) -> dict[str, Any]:
         if not isinstance(table.get(key), str):
             raise ValueError(f"hooks/fhir/tables/{name} lacks {key!r}")
     return table
+
+
+def load_table(name: str) -> dict[str, Any]:
+    """A table of ``hooks/fhir/tables`` (checked for ``id``, ``title``, ``source``)."""
+    return _load(name)
 
 
 # --------------------------------------------------------------------------- input codes
@@ -77,7 +87,6 @@ OTHER_GRADE_VALUES: Final[dict[Coded, str]] = {
     _coded(k): v for k, v in _INPUTS["other_grade_values"].items()
 }
 _COND = _INPUTS["conditions"]
-SECONDARY_SCT: Final = frozenset(_coded(c) for c in _COND["secondary_sct"])
 SECONDARY_PROFILE: Final[str] = _COND["secondary_profile"]
 PRIMARY_PROFILE: Final[str] = _COND["primary_profile"]
 SARCOMA_ICD10CM: Final[tuple[str, ...]] = tuple(_COND["sarcoma_icd10cm_prefixes"])
@@ -293,6 +302,8 @@ _NAMES: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     (re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])"), morphology)
     for name, morphology in sorted(_HISTOLOGY["names"].items(), key=lambda item: -len(item[0]))
 )
+#: SNOMED CT morphologic abnormality -> ICD-O-3 morphology (read by concept id, not display).
+MORPHOLOGY_SCT: Final[dict[str, str]] = dict(_load("morphology.toml")["concepts"])
 _MORPHOLOGY_RE: Final = re.compile(r"^(?P<h>\d{4})\s*/\s*(?P<b>[0-9])$")
 
 

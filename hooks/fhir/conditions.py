@@ -6,9 +6,11 @@ histology, when its code is an ICD-10-CM soft tissue sarcoma code (C49.x, C48.0-
 or names a sarcoma. A primary cancer Condition with a generic code (SNOMED CT 363346000, the
 mCODE primary cancer profile, an ICD-10-CM C code) and no histology of its own is undecided:
 extraction decides it from the ICD-O-3 histology Observations attached to it
-(``hooks.fhir.attach.decide_histology``). Secondary neoplasms (mCODE SecondaryCancerCondition)
-are recognised by profile, ICD-10-CM C77-C79, SNOMED CT 128462008 or its "Secondary malignant
-neoplasm of ..." descendants by name, or an ICD-O-3 behaviour /6.
+(``hooks.fhir.attach.decide_histology``). Secondary neoplasms are recognised by code
+(``hooks.fhir.secondary``: the mCODE SecondaryCancerCondition profile, ICD-10-CM C77-C79, the
+SNOMED CT concepts of the metastasis table, an ICD-O-3 behaviour /6), and by their text only
+when no code is known. ICD-10-CM C49.A- is a gastrointestinal stromal tumor (AJCC 8 chapter
+43), not a soft tissue sarcoma of the STS chapters.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from enum import StrEnum
 from typing import Final
 
 from cds.histology import read_histology
-from hooks.fhir import codes
+from hooks.fhir import codes, secondary
 from hooks.fhir.read import (
     JSON,
     as_list,
@@ -29,6 +31,7 @@ from hooks.fhir.read import (
     extension_refs,
     histology,
     parse_when,
+    reference,
 )
 from hooks.fhir.text import visible
 
@@ -53,6 +56,7 @@ class ConditionInfo:
     undecided: bool = False
     histology_source: str | None = None  # the Observation the histology was read from
     notes: tuple[str, ...] = ()  # notes for the tumor card (where the histology came from)
+    secondary: secondary.Secondary | None = None  # why a SECONDARY was read as one
 
 
 def _profiles(resource: JSON) -> list[str]:
@@ -80,26 +84,23 @@ def condition_histology(resource: JSON) -> tuple[str | None, list[str], str | No
             morphology = codes.parse_morphology(code)
             if morphology:
                 return morphology, [], concept_text(resource.get("code"))
+        if system == codes.SCT and code in secondary.MORPHOLOGY_SCT:
+            # A SNOMED CT morphologic abnormality coded as the Condition: read by its id.
+            return secondary.MORPHOLOGY_SCT[code], [], concept_text(resource.get("code"))
     return None, [], None
 
 
 def classify(resource: JSON) -> ConditionInfo:
     code = resource.get("code")
-    text = (concept_text(code) or "").lower()
     icd10 = _icd10(resource)
     morphology, problems, morphology_text = condition_histology(resource)
-    nodal = any(c.startswith("C77") for c in icd10) or (
-        "secondary" in text and "lymph node" in text
-    )
-    secondary = (
-        codes.SECONDARY_PROFILE in _profiles(resource)
-        or any(c[:3] in {"C77", "C78", "C79"} for c in icd10)
-        or any(c in codes.SECONDARY_SCT for c in codings(code))
-        or text.startswith("secondary malignant neoplasm")
-        or (morphology is not None and codes.behavior(morphology) == "6")
-    )
-    if secondary:
-        return ConditionInfo(Kind.SECONDARY, morphology, tuple(problems), nodal)
+    metastasis = secondary.by_code(resource)
+    if metastasis is None and morphology is not None and codes.behavior(morphology) == "6":
+        metastasis = secondary.Secondary(f"ICD-O-3 behaviour /6 ({morphology})")
+    if metastasis is not None:
+        return _secondary(metastasis, morphology, problems)
+    if any(c.startswith(GIST_ICD10CM) for c in icd10):
+        return ConditionInfo(Kind.OTHER_CANCER, morphology, reason=GIST_REASON)
     where = site(resource).site
     if where is not None and (where.topography or "").startswith(codes.BONE_TOPOGRAPHY):
         return ConditionInfo(Kind.OTHER_CANCER, morphology, reason="a tumor of bone")
@@ -121,6 +122,9 @@ def classify(resource: JSON) -> ConditionInfo:
         )
     if any(c.startswith(codes.SARCOMA_ICD10CM) for c in icd10):
         return ConditionInfo(Kind.SARCOMA)
+    worded = secondary.by_text(resource)  # no code said metastasis: the words may
+    if worded is not None:
+        return _secondary(worded, morphology, problems)
     cancer = (
         codes.PRIMARY_PROFILE in _profiles(resource)
         or any(c in codes.MALIGNANT_NEOPLASM_SCT for c in codings(code))
@@ -131,11 +135,29 @@ def classify(resource: JSON) -> ConditionInfo:
     return ConditionInfo(Kind.OTHER_CANCER, undecided=True)
 
 
+#: ICD-10-CM C49.A- (gastrointestinal stromal tumor, from FY2021): AJCC 8 chapter 43, outside
+#: the soft tissue sarcoma chapters (CLINICAL.md section 1, scope).
+GIST_ICD10CM: Final = "C49.A"
+GIST_REASON: Final = (
+    "a gastrointestinal stromal tumor (ICD-10-CM C49.A-), staged by AJCC 8 chapter 43 "
+    "(GIST) rather than the soft tissue sarcoma chapters"
+)
+
+
+def _secondary(
+    metastasis: secondary.Secondary, morphology: str | None, problems: list[str]
+) -> ConditionInfo:
+    return ConditionInfo(
+        Kind.SECONDARY, morphology, tuple(problems), metastasis.nodal, secondary=metastasis
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SiteInfo:
     site: codes.Site | None
     text: str | None  # the body site as the chart names it
     name: str | None = None  # its text, else the name of its SNOMED CT code (for descriptions)
+    unknown: tuple[str, ...] = ()  # body site codes not in the site table ("SNOMED CT 123")
 
     @property
     def soft_tissue(self) -> bool:
@@ -149,6 +171,7 @@ def site(resource: JSON) -> SiteInfo:
     """Site group and topography: body site first (SNOMED CT or ICD-O-3), else ICD-10-CM."""
     shown: str | None = None
     named: str | None = None
+    unknown: list[str] = []
     for body_site in as_list(resource.get("bodySite")):
         shown = shown or concept_text(body_site)
         for system, code in codings(body_site):
@@ -163,11 +186,14 @@ def site(resource: JSON) -> SiteInfo:
             )
             if found is not None:
                 return SiteInfo(found, shown, shown or named)
+            if system in (codes.SCT, codes.ICDO3):
+                label = "SNOMED CT" if system == codes.SCT else "ICD-O-3"
+                unknown.append(f"{label} {code}")
     for code in _icd10(resource):
         found = codes.site_of_topography(code)
         if found is not None:
-            return SiteInfo(found, shown, shown or named)
-    return SiteInfo(None, shown, shown or named)
+            return SiteInfo(found, shown, shown or named, tuple(unknown))
+    return SiteInfo(None, shown, shown or named, tuple(unknown))
 
 
 # SNOMED CT fully specified names carry a semantic tag; charts often copy them as display.
@@ -282,6 +308,20 @@ def verification(resource: JSON) -> str | None:
     return found[0][1] if found else None
 
 
+#: mCODE STU1 named the related primary with its own extension (STU2+ use condition-related).
+_MCODE_STU1_RELATED: Final = codes.MCODE_PROFILE + "mcode-related-primary-cancer-condition"
+
+
 def related_primaries(resource: JSON, aliases: Mapping[str, str]) -> list[str]:
-    """The primary a secondary Condition names (mCODE relatedPrimaryCancerCondition)."""
-    return extension_refs(resource, codes.CONDITION_RELATED_EXTENSION, aliases)
+    """The primary a secondary Condition names: mCODE relatedPrimaryCancerCondition
+    (condition-related; the STU1 extension too), else a Condition in ``evidence.detail``."""
+    named = extension_refs(resource, codes.CONDITION_RELATED_EXTENSION, aliases)
+    named += extension_refs(resource, _MCODE_STU1_RELATED, aliases)
+    if not named:
+        for evidence in as_list(resource.get("evidence")):
+            if isinstance(evidence, Mapping):
+                for detail in as_list(evidence.get("detail")):
+                    ref = reference(detail, aliases)
+                    if ref and ref.startswith("Condition/"):
+                        named.append(ref)
+    return named

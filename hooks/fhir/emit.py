@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from cds.model import Assessment, Basis, TraceStep
-from hooks.fhir import codes
+from hooks.fhir import codes, writeback
 from hooks.fhir.model import Classification, PrimaryTumor, TumorReport
 
 JSONDict = dict[str, Any]
@@ -131,14 +131,18 @@ def staging_observations(
     effective: str,
     new_id: Callable[[], str],
 ) -> list[dict[str, Any]]:
-    """The Observations recording one tumor's T, N, M, stage group, grade and FNCLCC scores.
+    """The Observations recording what is determined of one tumor's T, N, M, stage group, grade
+    and FNCLCC scores and not yet in the chart (``hooks.fhir.writeback.plan``).
 
-    None for a tumor the AJCC 8 soft tissue sarcoma chapters do not cover (GIST, uterine
-    sarcoma, Kaposi sarcoma, non-malignant tumors): recording AJCC soft tissue sarcoma
-    categories or an FNCLCC grade for it would put the wrong staging system in the chart.
+    None when the stage group depends on missing data, when the chart's recorded staging
+    disagrees with the rules, when the chart already holds it all, or for a tumor the AJCC 8
+    soft tissue sarcoma chapters do not cover (GIST, uterine sarcoma, Kaposi sarcoma,
+    non-malignant tumors): recording AJCC soft tissue sarcoma categories or an FNCLCC grade for
+    it would put the wrong staging system in the chart.
     """
     tumor, assessment = report.tumor, report.assessment
-    if not assessment.ajcc_sts:
+    chosen = writeback.plan(report)
+    if not chosen.write:
         return []
     status = "preliminary" if tumor.preliminary else "final"
     caveat = (
@@ -146,17 +150,28 @@ def staging_observations(
     )
 
     def observation(
-        profile: str, code: JSONDict, value: JSONDict, note: list[str], *, lab: bool
+        profile: str,
+        code: JSONDict,
+        value: JSONDict,
+        note: list[str],
+        *,
+        lab: bool,
+        kind: str,
+        shown: str,
+        convention: str | None = None,
     ) -> JSONDict:
         words = " ".join([*note, *caveat])
+        narrative = " ".join(x for x in (convention, words) if x)
+        notes = [{"text": convention}] if convention else []
         resource: JSONDict = {
             "resourceType": "Observation",
             "id": new_id(),
-            "meta": {"profile": [profile]},
+            "meta": {"profile": [profile], "tag": writeback.tags(convention is not None)},
             "text": {
                 "status": "generated",
-                "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{html.escape(words)}</div>',
+                "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{html.escape(narrative)}</div>',
             },
+            "identifier": [writeback.identifier(tumor, kind, shown)],
             "status": status,
             "category": _category("laboratory" if lab else "exam"),
             "code": code,
@@ -164,27 +179,36 @@ def staging_observations(
             "focus": [{"reference": tumor.condition}],
             "effectiveDateTime": effective,
             **value,
-            "note": [{"text": words}],
+            "note": [*notes, {"text": words}],
         }
         return resource
 
     out: list[JSONDict] = []
     members: list[JSONDict] = []
+    recorded = dict(chosen.recorded)
     for name, profile in (("t", PROFILE_T), ("n", PROFILE_N), ("m", PROFILE_M)):
-        resource = _category_observation(tumor, assessment, name, profile, observation)
+        if name in recorded:
+            members.append({"reference": recorded[name].reference})
+            continue
+        resource = _category_observation(
+            tumor, assessment, name, profile, observation, assumed=name in chosen.assumed
+        )
         members.append({"reference": f"Observation/{resource['id']}"})
         out.append(resource)
 
-    scores = _score_observations(tumor, assessment, observation)
-    grade = _grade_observation(tumor, assessment, observation)
-    if scores:
-        grade["hasMember"] = [{"reference": f"Observation/{s['id']}"} for s in scores]
+    grade: list[JSONDict] = []
+    scores: list[JSONDict] = []
+    if "grade" in chosen.write:
+        scores = _score_observations(tumor, assessment, observation, chosen.write)
+        grade = [_grade_observation(tumor, assessment, observation)]
+        if scores:
+            grade[0]["hasMember"] = [{"reference": f"Observation/{s['id']}"} for s in scores]
 
-    if assessment.stage is not None:
+    if "stage" in chosen.write:
         stage = _stage_observation(tumor, assessment, observation)
         stage["hasMember"] = members
         out.insert(0, stage)
-    return [*out, grade, *scores]
+    return [*out, *grade, *scores]
 
 
 def _prefix(tumor: PrimaryTumor, name: str, assessment: Assessment) -> str:
@@ -199,7 +223,13 @@ def _prefix(tumor: PrimaryTumor, name: str, assessment: Assessment) -> str:
 
 
 def _category_observation(
-    tumor: PrimaryTumor, assessment: Assessment, name: str, profile: str, observation: Any
+    tumor: PrimaryTumor,
+    assessment: Assessment,
+    name: str,
+    profile: str,
+    observation: Any,
+    *,
+    assumed: bool,
 ) -> JSONDict:
     value = {"t": assessment.t, "n": assessment.n, "m": assessment.m}[name]
     basis = {"t": assessment.t_basis, "n": assessment.n_basis, "m": assessment.m_basis}[name]
@@ -214,17 +244,19 @@ def _category_observation(
     steps = [s for s in assessment.trace if s.table.startswith(f"ajcc8-{name}")]
     note += _explain(steps) + _sources(tumor, _INPUTS[name])
     note += [p.message for p in assessment.problems if p.field in _FIELD_OF.get(name, ())]
+    shown = f"{prefix}{value}"
     resource: JSONDict = observation(
         profile,
         _concept(codes.OUTPUT_CODE[prefix][name]),
         {
-            "valueCodeableConcept": _concept(
-                codes.output_value(name, prefix, str(value)), f"{prefix}{value}"
-            ),
+            "valueCodeableConcept": _concept(codes.output_value(name, prefix, str(value)), shown),
             "method": _concept(codes.AJCC8_METHOD),
         },
         note,
         lab=prefix == "p",
+        kind=name,
+        shown=shown,
+        convention=writeback.CONVENTION_NOTE[name].format(value=shown) if assumed else None,
     )
     derived = _refs(tumor, _INPUTS[name])
     if derived:
@@ -259,6 +291,8 @@ def _stage_observation(tumor: PrimaryTumor, assessment: Assessment, observation:
         },
         note,
         lab=prefix == "p",
+        kind="stage",
+        shown=f"{prefix}{stage}",
     )
     derived = [{"reference": r} for r in tumor.input_references]
     if derived:
@@ -276,6 +310,11 @@ def _grade_observation(tumor: PrimaryTumor, assessment: Assessment, observation:
         note.append("Missing for a grade: " + ", ".join(result.missing) + ".")
     if result.provisional:
         note.append("Provisional grade.")
+    if any(p.code == "differentiation-assumed" for p in result.problems):
+        note.append(
+            f"The differentiation score was not recorded; the grade is {grade} with any "
+            "differentiation score (1, 2 or 3), so no score is recorded for it."
+        )
     note += _explain(result.trace) + [p.message for p in result.problems]
     note += _sources(tumor, _INPUTS["grade"])
     resource: JSONDict = observation(
@@ -287,6 +326,8 @@ def _grade_observation(tumor: PrimaryTumor, assessment: Assessment, observation:
         },
         note,
         lab=True,
+        kind="grade",
+        shown=grade,
     )
     derived = _refs(tumor, _INPUTS["grade"])
     if derived:
@@ -295,7 +336,7 @@ def _grade_observation(tumor: PrimaryTumor, assessment: Assessment, observation:
 
 
 def _score_observations(
-    tumor: PrimaryTumor, assessment: Assessment, observation: Any
+    tumor: PrimaryTumor, assessment: Assessment, observation: Any, write: tuple[str, ...]
 ) -> list[JSONDict]:
     scores = assessment.grade.scores
     values = {
@@ -306,7 +347,7 @@ def _score_observations(
     }
     out = []
     for name, score in values.items():
-        if score is None:
+        if score is None or name not in write:
             continue
         code = SCORE_CODES[name]
         note = [f"{SCORE_DISPLAY[code]} {score}."]
@@ -318,6 +359,8 @@ def _score_observations(
             {"valueInteger": score, "method": _concept(codes.FNCLCC_GRADING, "FNCLCC")},
             note,
             lab=True,
+            kind=name,
+            shown=str(score),
         )
         derived = _refs(tumor, _INPUTS[name])
         if derived:
@@ -341,7 +384,8 @@ def as_transaction_bundle(resources: Iterable[Mapping[str, Any]]) -> dict[str, A
 
     Each resource becomes a POST entry with a ``urn:uuid`` fullUrl, and every
     ``Observation/<id>`` reference to another resource of the set is rewritten to that
-    ``urn:uuid``, as FHIR transaction processing expects.
+    ``urn:uuid``, as FHIR transaction processing expects. Our identifier makes each a
+    conditional create (``ifNoneExist``): a second transaction creates no duplicate.
     """
     items = [dict(r) for r in resources]
     urns: dict[str, str] = {}
@@ -366,11 +410,18 @@ def as_transaction_bundle(resources: Iterable[Mapping[str, Any]]) -> dict[str, A
     for item in items:
         key = f"{item['resourceType']}/{item['id']}"
         body = rewrite({k: v for k, v in item.items() if k != "id"})
-        entries.append(
-            {
-                "fullUrl": urns[key],
-                "resource": body,
-                "request": {"method": "POST", "url": item["resourceType"]},
-            }
-        )
+        request = {"method": "POST", "url": item["resourceType"]}
+        condition = if_none_exist(item)
+        if condition:
+            request["ifNoneExist"] = condition
+        entries.append({"fullUrl": urns[key], "resource": body, "request": request})
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def if_none_exist(resource: Mapping[str, Any]) -> str | None:
+    """``identifier=<system>|<value>`` for a resource carrying our identifier: the FHIR
+    conditional create that makes recording the same staging twice create nothing new."""
+    for ident in resource.get("identifier") or ():
+        if isinstance(ident, dict) and ident.get("system") == writeback.IDENTIFIER_SYSTEM:
+            return f"identifier={ident['system']}|{ident['value']}"
+    return None

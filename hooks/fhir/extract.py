@@ -24,9 +24,11 @@ first (tests assert both paths give the same tumors).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
-from hooks.fhir import codes, conditions, r4b
+from hooks.fhir import codes, conditions, r4b, secondary
+from hooks.fhir import context as clinical
 from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import collect, flatten, subject_of
 from hooks.fhir.conditions import ConditionInfo, Kind, site_words
@@ -42,12 +44,13 @@ def extract(
     resources: Iterable[Mapping[str, Any]],
     *,
     validate_all: bool = False,
+    today: date | None = None,
     max_primaries: int | None = None,
 ) -> Extraction:
-    """Read one patient's resources (single resources and Bundles in any mix).
-
-    With ``max_primaries``, only the first that many primary sarcomas (in chart order) are
-    read; the others are listed in ``Extraction.left_out``."""
+    """Read one patient's resources (single resources and Bundles in any mix). ``today`` is
+    the date the patient's age is computed for (default: today in UTC). With
+    ``max_primaries``, only the first that many primary sarcomas (in chart order) are read;
+    the others are listed in ``Extraction.left_out``."""
     data = collect(patient_id, resources, validate_all)
     valid: dict[str, bool] = {}
 
@@ -68,6 +71,11 @@ def extract(
             info = conditions.classify(resource)
             if info.kind is not Kind.NONE:
                 infos[ref] = info
+            elif (words := secondary.uncertain(resource)) is not None:
+                data.notes.append(
+                    f"{ref} ({words}) mentions a metastasis as negated, historical or suspected "
+                    "and was not counted as one."
+                )
     mark = len(data.notes)  # notes on the cancers go before those on Observations
 
     findings: dict[str, Finding] = {}
@@ -90,6 +98,12 @@ def extract(
         data, infos=infos, findings=findings, obs_links=obs_links, targets=targets
     )
     primaries = [ref for ref, info in infos.items() if info.kind is Kind.SARCOMA]
+    # One tumor recorded twice (problem list and encounter diagnosis): read as one, both cited;
+    # Observations naming either belong to it.
+    merged = clinical.duplicates(primaries, infos, data.resources) if len(primaries) > 1 else {}
+    primaries = [ref for ref in primaries if ref not in merged]
+    for obs, linked in targets.items():
+        targets[obs] = {merged.get(c, c) for c in linked}
     others = [ref for ref, info in infos.items() if info.kind is Kind.OTHER_CANCER]
     unlinked = [
         ref
@@ -105,16 +119,29 @@ def extract(
 
     owner = attach(data, primaries=primaries, others=others, findings=findings, targets=targets)
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
-    context = Context(data, infos, primaries, others, secondaries, findings, owner)
-    kept = primaries if max_primaries is None else primaries[:max_primaries]
-    tumors = tuple(tumor(context, ref) for ref in kept)
+    context = Context(data, infos, primaries, others, secondaries, findings, owner, merged)
+    tumors = tuple(tumor(context, ref) for ref in primaries[:max_primaries])
+    patient = [data.patient] if data.patient is not None else []
+    age, age_note = clinical.age_years(patient_id, patient, today or datetime.now(UTC).date())
+    if age_note:
+        data.notes.append(age_note)
+    unattributed = tuple(dict.fromkeys(m for t in tumors for m in t.possible_metastases))
+    data.notes.extend(
+        f"{ref} is a metastasis that names no primary tumor, and the patient has "
+        f"{len(primaries)} primary sarcomas ({', '.join(primaries)}): it could not be "
+        "attributed; record which primary it belongs to."
+        for ref in unattributed
+    )
     return Extraction(
         patient_id=patient_id,
         primaries=tumors,
         notes=tuple(data.notes),
         other_patient=data.other_patient,
         histology_needed=histology_needed,
-        left_out=tuple(primaries[len(kept) :]),
+        unattributed_metastases=unattributed,
+        age_years=age,
+        out_of_scope=tuple(r for r in others if infos[r].reason == conditions.GIST_REASON),
+        left_out=tuple(primaries[len(tumors) :]),
     )
 
 

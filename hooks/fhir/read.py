@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cds.model import Grade, M, N, Stage, T
-from hooks.fhir import codes
+from cds.numbers import shown
+from hooks.fhir import codes, measures
 from hooks.fhir.model import Source
 from hooks.fhir.text import visible
 
@@ -155,16 +155,6 @@ def effective(resource: JSON) -> tuple[str | None, datetime | None]:
     return None, None
 
 
-def decimal(value: Any) -> Decimal | None:
-    """JSON number to Decimal exactly as written (floats through their shortest repr)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
-        return None
-
-
 def extension_refs(resource: JSON, url: str, aliases: Mapping[str, str]) -> list[str]:
     refs = []
     for ext in as_list(resource.get("extension")):
@@ -193,12 +183,6 @@ def links(resource: JSON, aliases: Mapping[str, str]) -> Links:
 # ----------------------------------------------------------------------- observations
 
 
-def _quantity_text(quantity: JSON) -> str:
-    value = quantity.get("value")
-    unit = quantity.get("unit") or quantity.get("code") or ""
-    return f"{value} {unit}".strip()
-
-
 def _size(resource: JSON) -> tuple[Any, str | None, list[str]]:
     quantity: Any = None
     if codes.SIZE_GREATEST not in codings(resource.get("code")):
@@ -209,58 +193,25 @@ def _size(resource: JSON) -> tuple[Any, str | None, list[str]]:
                 quantity = component.get("valueQuantity")
     if quantity is None:
         quantity = resource.get("valueQuantity")
-    if not isinstance(quantity, Mapping):
-        return None, None, ["it has no greatest tumor dimension"]
-    value = decimal(quantity.get("value"))
-    text = _quantity_text(quantity)
-    if value is None or value < 0:
-        return None, text, [f"the tumor size {text!r} is not a length"]
-    size = codes.size_in_cm(
-        value, quantity.get("system"), quantity.get("code"), quantity.get("unit")
-    )
-    if size is None:
-        return None, text, [f"the unit of tumor size {text!r} is not a known UCUM length"]
-    return size, text, []
+    return measures.size(quantity, resource.get("valueString"))
 
 
 def _mitoses(resource: JSON) -> tuple[Any, str | None, list[str]]:
-    if "valueInteger" in resource:
-        raw: Any = resource["valueInteger"]
-        text = str(raw)
-    elif isinstance(resource.get("valueQuantity"), Mapping):
-        quantity = resource["valueQuantity"]
-        raw = decimal(quantity.get("value"))
-        text = _quantity_text(quantity)
-        unit = str(quantity.get("code") or quantity.get("unit") or "")
-        if "mm2" in unit.replace("²", "2"):
-            return None, text, [f"mitotic count {text!r} is per area, not per 10 high-power fields"]
-    else:
-        return None, None, ["it has no mitotic count value"]
-    number = decimal(raw)
-    if number is None or number < 0 or number != number.to_integral_value():
-        return None, text, [f"mitotic count {text!r} is not a whole number"]
-    return int(number), text, []
+    return measures.mitoses(resource)
 
 
 def _necrosis(resource: JSON) -> tuple[Any, str | None, list[str]]:
-    quantity = resource.get("valueQuantity")
-    if not isinstance(quantity, Mapping):
-        return None, None, ["it has no necrosis percentage"]
-    value = decimal(quantity.get("value"))
-    text = _quantity_text(quantity)
-    unit = quantity.get("code") if quantity.get("code") is not None else quantity.get("unit")
-    if unit != "%":
-        return None, text, [f"necrosis {text!r} is not a percentage"]
-    if value is None or not Decimal(0) <= value <= Decimal(100):
-        return None, text, [f"necrosis {text!r} is not between 0 and 100 %"]
-    return value, text, []
+    return measures.necrosis(resource, _value_options(resource), _value_text(resource))
 
 
 def _differentiation(resource: JSON) -> tuple[Any, str | None, list[str]]:
     raw = resource.get("valueInteger")
-    if isinstance(raw, int) and raw in (1, 2, 3):
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw in (1, 2, 3):
         return raw, str(raw), []
-    return None, str(raw), ["the FNCLCC differentiation score is not 1, 2 or 3"]
+    if raw is None:
+        return None, None, ["it has no FNCLCC differentiation score (valueInteger)"]
+    problem = f"{measures.COULD_NOT_READ}an FNCLCC differentiation score is 1, 2 or 3"
+    return None, shown(raw), [problem]
 
 
 def _value_options(resource: JSON) -> Iterator[tuple[str | None, str | None, str | None]]:
@@ -307,19 +258,9 @@ def _category(resource: JSON, feature: str) -> tuple[Any, str | None, list[str],
 
 
 def _grade(resource: JSON) -> tuple[Any, str | None, list[str]]:
-    text = _value_text(resource)
     method = codings(resource.get("method"))
-    for system, code, display in _value_options(resource):
-        parsed = codes.parse_grade(system, code, display if not code else None)
-        if parsed.value is None:
-            continue
-        problems = [parsed.problem] if parsed.problem else []
-        if parsed.value != "GX" and method and codes.FNCLCC_METHOD not in method:
-            shown = concept_text(resource.get("method")) or method[0][1]
-            problems.append(f"grade {text!r} was given by another system ({shown}), not FNCLCC")
-            return Grade.GX, text, problems
-        return Grade(parsed.value), text, problems
-    return None, text, ["it has no grade value"]
+    method_text = concept_text(resource.get("method")) or (method[0][1] if method else "")
+    return measures.grade(_value_options(resource), _value_text(resource), method, method_text)
 
 
 def _histology(resource: JSON) -> tuple[Any, str | None, list[str]]:
@@ -397,9 +338,18 @@ def histology(concept: Any) -> Histology:
             morphology = codes.parse_morphology(str(c.get("display") or ""))
             if morphology:
                 return Histology(morphology, [])
+    unknown = []
+    for system, code in codings(concept):
+        if system == codes.SCT:
+            if code in codes.MORPHOLOGY_SCT:  # by concept id: the display may say anything
+                return Histology(codes.MORPHOLOGY_SCT[code], [])
+            unknown.append(code)
     text = concept_text(concept)
     if text:
         named = codes.histology_from_name(text)
         if named:
-            return Histology(named, [_named(text, named)])
+            said = [_named(text, named)]
+            if unknown:
+                said.insert(0, f"SNOMED CT morphology {unknown[0]} is not in the morphology table")
+            return Histology(named, said)
     return Histology(None, [])

@@ -9,13 +9,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cds.model import M, N, Stage, TumorInputs
-from hooks.fhir import codes, conditions
+from cds.interval import Interval
+from cds.model import Stage, TumorInputs
+from hooks.fhir import codes, conditions, metastases
+from hooks.fhir import context as clinical
 from hooks.fhir.attach import FIELD_NAMES
 from hooks.fhir.chart import Chart
 from hooks.fhir.conditions import ConditionInfo
+from hooks.fhir.measures import COULD_NOT_READ, IMPLAUSIBLE
 from hooks.fhir.model import Classification, PrimaryTumor, Source
 from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, latest, parse_when
+
+# TumorInputs fields whose value may be an interval (a comparator or "<50 %").
+RANGED = ("size_cm", "mitoses", "necrosis_pct")
+# TumorInputs field -> the name the core uses for it in ``missing`` and ``unreadable``.
+CORE_NAMES = {
+    "size_cm": "size",
+    "mitoses": "mitotic-count",
+    "necrosis_pct": "necrosis",
+    "differentiation": "differentiation",
+    "grade": "grade",
+}
 
 
 @dataclass(frozen=True)
@@ -29,20 +43,20 @@ class Context:
     secondaries: list[str]
     findings: dict[str, Finding]
     owner: dict[str, str]
+    merged: dict[str, str]  # duplicate Condition -> the Condition it was merged into
 
 
 def tumor(context: Context, ref: str) -> PrimaryTumor:
     resource = context.data.resources[ref]
     info = context.infos[ref]
     notes: list[str] = list(info.notes)
+    also = tuple(d for d, kept in context.merged.items() if kept == ref)
+    notes.extend(_merged_note(ref, also))
     onset = conditions.onset(resource)
     verified = conditions.verification(resource)
     condition_final = verified in (None, "confirmed")
     condition_status = verified
-    by_field: dict[str, list[Finding]] = {}
-    for obs_ref, finding in context.findings.items():
-        if context.owner.get(obs_ref) == ref:
-            by_field.setdefault(finding.field, []).append(finding)
+    by_field, post = _owned(context, ref, notes)
     if info.morphology:
         code_text = info.morphology_text or info.morphology
         by_field.setdefault("histology", []).insert(
@@ -65,6 +79,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     values: dict[str, Any] = {}
     preliminary: list[str] = []
     prefixes: dict[str, str] = {}
+    unreadable, unread_sources = _unreadable(by_field)
     for name, candidates in by_field.items():
         chosen, rest, said = _choose(name, candidates)
         notes.extend(said)
@@ -89,28 +104,14 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
                 sources[key] = Source(ref, onset, condition_status, text)
         if site.problem:
             notes.append(site.problem)
-    elif where.text:
-        notes.append(f"body site {where.text!r} is not one we can place in an AJCC site group")
+    else:
+        notes.extend(_unplaced_site(where))
 
-    _secondaries(context, ref, values, sources, notes)
+    possible = metastases.apply(context, ref, values, sources, notes)
     classification = _classification(values, by_field, sources)
     if preliminary:
         notes.append("Rests on preliminary data: " + ", ".join(sorted(set(preliminary))) + ".")
-    inputs = TumorInputs(
-        site=values.get("site"),
-        topography=values.get("topography"),
-        histology=values.get("histology"),
-        size_cm=values.get("size_cm"),
-        differentiation=values.get("differentiation"),
-        mitoses=values.get("mitoses"),
-        necrosis_pct=values.get("necrosis_pct"),
-        grade=values.get("grade"),
-        t=values.get("t"),
-        n=values.get("n"),
-        m=values.get("m"),
-        stage=values.get("stage"),
-        recurrent=conditions.recurrent(resource),
-    )
+    inputs = _inputs(values, unread_sources, conditions.recurrent(resource))
     return PrimaryTumor(
         condition=ref,
         description=conditions.description(
@@ -121,12 +122,77 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
         ),
         inputs=inputs,
         classification=classification,
+        also=also,
+        clinical_status=clinical.clinical_status(resource),
+        resolved=clinical.resolved(resource),
+        post_treatment={k: tuple(v) for k, v in post.items()},
+        possible_metastases=possible,
         sources=sources,
         others=unused,
         preliminary=bool(preliminary),
         notes=tuple(notes),
         prefixes=prefixes,
+        unreadable=tuple(unreadable),
+        unread_sources=unread_sources,
     )
+
+
+def _unplaced_site(where: conditions.SiteInfo) -> list[str]:
+    """A body site recorded but not placed in a site group: reported by code when coded."""
+    if where.unknown:
+        shown = f" ({where.text})" if where.text else ""
+        return [
+            f"body site {', '.join(where.unknown)}{shown} is not in the site table: the AJCC "
+            "site group could not be read from it"
+        ]
+    if where.text:
+        return [f"body site {where.text!r} is not one we can place in an AJCC site group"]
+    return []
+
+
+def _merged_note(ref: str, also: tuple[str, ...]) -> list[str]:
+    if not also:
+        return []
+    return [
+        f"{', '.join(also)} records the same tumor as {ref} (same histology and site, e.g. a "
+        "problem-list entry and an encounter diagnosis): read as one tumor; both are cited."
+    ]
+
+
+def _owned(
+    context: Context, ref: str, notes: list[str]
+) -> tuple[dict[str, list[Finding]], dict[str, list[Source]]]:
+    """This tumor's Observation values by field, less those measured after neoadjuvant
+    therapy (returned apart); several lesions measured together give T by the largest."""
+    by_field: dict[str, list[Finding]] = {}
+    post: dict[str, list[Source]] = {}
+    for obs_ref, finding in context.findings.items():
+        if context.owner.get(obs_ref) != ref:
+            continue
+        marker = clinical.post_treatment(context.data.resources[obs_ref])
+        if marker is not None and finding.field != "histology":
+            # After neoadjuvant therapy: the treated tumor, not the pretreatment T (AJCC y
+            # prefix). Shown as such; never used for this stage nor relabelled pT.
+            post.setdefault(finding.field, []).append(finding.source)
+            notes.append(
+                f"{obs_ref} ({FIELD_NAMES[finding.field]} {finding.source.text or ''}".rstrip()
+                + f") was measured after neoadjuvant therapy ({marker}): shown as a "
+                "post-treatment (yp) value, not used for the pretreatment stage."
+            )
+            continue
+        by_field.setdefault(finding.field, []).append(finding)
+    if len(by_field.get("size_cm", [])) > 1:
+        largest = clinical.largest_lesion(
+            by_field["size_cm"], context.data.resources, context.data.aliases
+        )
+        if largest is not None:
+            chosen_size, said = largest
+            day = str(chosen_size.source.date)[:10]
+            by_field["size_cm"] = [chosen_size] + [
+                f for f in by_field["size_cm"] if str(f.source.date)[:10] != day
+            ]
+            notes.append(said)
+    return by_field, post
 
 
 def _choose(
@@ -137,7 +203,7 @@ def _choose(
     notes = [
         f"{f.source.reference} ({what}) was not used: {'; '.join(f.problems)}."
         for f in candidates
-        if f.value is None
+        if f.value is None and not could_not_read(f)  # those are said in ``unreadable``
     ]
     usable = [f for f in candidates if f.value is not None]
     chosen = latest(usable)
@@ -163,49 +229,61 @@ def _choose(
     return chosen, rest, notes
 
 
-def _secondaries(
-    context: Context,
-    ref: str,
-    values: dict[str, Any],
-    sources: dict[str, Source],
-    notes: list[str],
-) -> None:
-    """M1 / N1 from secondary-neoplasm Conditions of this tumor (recorded M and N win)."""
-    for sec_ref in context.secondaries:
-        resource = context.data.resources[sec_ref]
-        named = conditions.related_primaries(resource, context.data.aliases)
-        if named and ref not in named:
-            continue
-        if not named and len(context.primaries) != 1:
-            continue
-        info = context.infos[sec_ref]
-        text = concept_text(resource.get("code")) or "secondary malignant neoplasm"
-        source = Source(
-            sec_ref, conditions.onset(resource), conditions.verification(resource), text
-        )
-        field_name, value = ("n", N.N1) if info.nodal else ("m", M.M1)
-        recorded = values.get(field_name)
-        if recorded is None:
-            values[field_name] = value
-            sources[field_name] = source
-            if info.nodal:
-                notes.append(
-                    f"N1 read from {sec_ref} ({text}): check that these nodes are regional "
-                    "(non-regional nodal disease is M1)."
-                )
-            else:
-                notes.append(f"M1 read from {sec_ref} ({text}).")
-        elif recorded != value:
-            notes.append(
-                f"recorded {recorded} but {sec_ref} records {text}"
-                + (f" (onset {source.date})" if source.date else "")
-                + f"; the recorded {recorded} was used."
-            )
-        if not named and context.others:
-            notes.append(
-                f"{sec_ref} does not name its primary; the patient also has another cancer "
-                f"({', '.join(context.others)})."
-            )
+def _unreadable(by_field: dict[str, list[Finding]]) -> tuple[list[str], dict[str, Source]]:
+    """Sentences for every value present but unreadable; per field with no usable value, the
+    resource that could not be read."""
+    sentences: list[str] = []
+    sources: dict[str, Source] = {}
+    for name, candidates in by_field.items():
+        unread = [f for f in candidates if f.value is None and could_not_read(f)]
+        sentences.extend(unreadable_sentence(f) for f in unread)
+        if unread and all(f.value is None for f in candidates):
+            sources[name] = unread[-1].source
+    return sentences, sources
+
+
+def _inputs(
+    values: dict[str, Any], unread_sources: dict[str, Source], recurrent: bool
+) -> TumorInputs:
+    """The core's inputs: intervals and grade sets go to their own fields."""
+    ranges = {k: values.pop(k) for k in RANGED if isinstance(values.get(k), Interval)}
+    grade_options = values.pop("grade") if isinstance(values.get("grade"), tuple) else ()
+    return TumorInputs(
+        site=values.get("site"),
+        topography=values.get("topography"),
+        histology=values.get("histology"),
+        size_cm=values.get("size_cm"),
+        differentiation=values.get("differentiation"),
+        mitoses=values.get("mitoses"),
+        necrosis_pct=values.get("necrosis_pct"),
+        grade=values.get("grade"),
+        t=values.get("t"),
+        n=values.get("n"),
+        m=values.get("m"),
+        stage=values.get("stage"),
+        recurrent=recurrent,
+        size_range=ranges.get("size_cm"),
+        mitoses_range=ranges.get("mitoses"),
+        necrosis_range=ranges.get("necrosis_pct"),
+        grade_options=grade_options,
+        unreadable=tuple(CORE_NAMES[k] for k in unread_sources if k in CORE_NAMES),
+    )
+
+
+def could_not_read(finding: Finding) -> bool:
+    """A value is present but could not be read, or is impossible (``hooks.fhir.measures``)."""
+    return bool(finding.problems) and finding.problems[0].startswith((COULD_NOT_READ, IMPLAUSIBLE))
+
+
+def unreadable_sentence(finding: Finding) -> str:
+    """The sentence for the card: could not read '>>5 cm' in Observation/abc (tumor size): ..."""
+    what = FIELD_NAMES[finding.field]
+    problem = finding.problems[0]
+    shown = repr(finding.source.text) if finding.source.text is not None else "the value"
+    where = f"{shown} in {finding.source.reference} ({what})"
+    if problem.startswith(IMPLAUSIBLE):
+        return f"implausible value {where}: {problem.removeprefix(IMPLAUSIBLE)}"
+    return f"could not read {where}: {problem.removeprefix(COULD_NOT_READ)}"
 
 
 def _classification(

@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hooks.cards.factory import DISCLAIMER, STAGE_SOURCE, CardFactory, md
+from hooks.cards.common import STAGE_SOURCE
+from hooks.cards.factory import CardFactory
+from hooks.cards.markdown import DISCLAIMER, md
 from hooks.fhir.model import TumorReport
 from hooks.services.registry import Pipeline
 from hooks.services.responses import Template, build_template
@@ -95,22 +97,36 @@ def bounded_cards(
 
 
 def staged_template(
-    steps: Pipeline, patient_id: str, resources: list[dict[str, Any]], limits: WorkLimits
+    steps: Pipeline,
+    patient_id: str,
+    resources: list[dict[str, Any]],
+    limits: WorkLimits,
+    *,
+    launch_url: str | None = None,
+    observe: Callable[[list[TumorReport]], None] | None = None,
 ) -> Template:
     """Stage the chart and build its response template within ``limits`` (CPU work: the app
-    runs it in a worker thread)."""
+    runs it in a worker thread). ``launch_url`` is the worksheet's SMART launch URL for the
+    cards; ``observe`` sees the staged reports (metrics)."""
     extraction, reports = steps.stage(patient_id, resources)
     left_out = extraction.left_out
     if len(reports) > limits.max_primaries:  # an injected pipeline that does not stop early
         left_out = tuple(r.tumor.condition for r in reports[limits.max_primaries :]) + left_out
         reports = reports[: limits.max_primaries]
         extraction = replace(extraction, primaries=extraction.primaries[: limits.max_primaries])
+    if observe is not None:
+        observe(reports)
 
     def build(new_id: Callable[[], str], effective_text: str) -> list[Card]:
         def observations(report: TumorReport) -> list[dict[str, Any]]:
             return steps.emit(patient_id, report, effective=effective_text, new_id=new_id)
 
-        factory = CardFactory(new_uuid=new_id, observations=observations, assess=steps.assess)
+        factory = CardFactory(
+            new_uuid=new_id,
+            observations=observations,
+            assess=steps.assess,
+            launch_url=launch_url,
+        )
         cards = factory.cards(extraction, reports)
         return bounded_cards(cards, new_id, left_out=left_out, limits=limits)
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from cds.model import Assessment, TumorInputs
 from hooks.fhir.model import Extraction, TumorReport
-from hooks.services.prefetch import PREFETCH_TEMPLATES
+from hooks.services.prefetch import PATIENT, PREFETCH_TEMPLATES
 from hooks.web.wire import ServiceDescription
 
 
@@ -84,7 +84,46 @@ SARCOMA_STAGING = CdsService(
     prefetch=dict(PREFETCH_TEMPLATES),
 )
 
-REGISTRY: dict[str, CdsService] = {s.id: s for s in (SARCOMA_STAGING,)}
+# Order review (hooks.services.order_review): the staging chart plus the patient's medication
+# history, read for earlier anthracycline-containing chemotherapy.
+ORDER_PREFETCH: dict[str, str] = {
+    **PREFETCH_TEMPLATES,
+    "medicationRequests": f"MedicationRequest?patient={PATIENT}",
+    "medicationStatements": f"MedicationStatement?patient={PATIENT}",
+}
+_ORDER_DESCRIPTION = (
+    "Reviews the systemic agents being ordered for an adult with soft tissue sarcoma against "
+    "the AJCC 8th edition stage, the histology and the anthracyclines on record, by the NCI "
+    "PDQ treatment summary: chemotherapy for stage I, pazopanib for liposarcoma, eribulin, "
+    "trabectedin or pazopanib without earlier chemotherapy or outside their approved "
+    "histologies, and a generic regimen where PDQ lists subtype-specific agents. Silent when "
+    "the order fits. Supports, and never replaces, the judgement of the treating team."
+)
+_ORDER_USAGE = (
+    "Needs read access to the patient's Patient, Condition, Observation, MedicationRequest and "
+    "MedicationStatement resources (prefetch, or fhirServer with fhirAuthorization). Reads "
+    "MedicationRequests in draftOrders coded with RxNorm or named in text."
+)
+THERAPY_SELECT = CdsService(
+    id="sarcoma-therapy-select",
+    hook="order-select",
+    title="Soft tissue sarcoma therapy review when a medication is selected (NCI PDQ)",
+    description=_ORDER_DESCRIPTION,
+    usage_requirements=_ORDER_USAGE,
+    hook_version="1.0",  # order-select, HL7/cds-hooks-library input/pagecontent/order-select.md
+    prefetch=dict(ORDER_PREFETCH),
+)
+THERAPY_SIGN = CdsService(
+    id="sarcoma-therapy-sign",
+    hook="order-sign",
+    title="Soft tissue sarcoma therapy review before orders are signed (NCI PDQ)",
+    description=_ORDER_DESCRIPTION,
+    usage_requirements=_ORDER_USAGE,
+    hook_version="1.0",  # order-sign, HL7/cds-hooks-library input/pagecontent/order-sign.md
+    prefetch=dict(ORDER_PREFETCH),
+)
+
+REGISTRY: dict[str, CdsService] = {s.id: s for s in (SARCOMA_STAGING, THERAPY_SELECT, THERAPY_SIGN)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -11,6 +12,7 @@ import orjson
 from cds.assess import assess
 from hooks.fhir.extract import extract
 from hooks.fhir.model import Extraction, TumorReport
+from hooks.fhir.writeback import accepted_observations, mark_accepted
 
 
 def stage_patient(
@@ -26,20 +28,28 @@ def stage_patient(
     default validates only the resources the result may rest on). ``max_primaries`` stages at
     most that many (``Extraction.left_out`` lists the others).
     """
+    resources = list(resources)
     extraction = extract(
         patient_id, resources, validate_all=validate_all, max_primaries=max_primaries
     )
-    reports = [TumorReport(tumor, assess(tumor.inputs)) for tumor in extraction.primaries]
+    # Our own Observations, read back, count as recorded by the clinician who accepted them;
+    # the stage card says they came from an accepted suggestion (hooks.fhir.writeback).
+    ours = accepted_observations(resources)
+    reports = [
+        TumorReport(mark_accepted(tumor, ours), assess(tumor.inputs))
+        for tumor in extraction.primaries
+    ]
     return extraction, reports
 
 
 def chart_key(patient_id: str, resources: Sequence[Mapping[str, Any]]) -> bytes | None:
     """A digest of exactly what a patient's staging is computed from: the patient id and every
     resource, as JSON. Anything remembered about a chart is kept under this key, so a chart that
-    changed in any byte, or another patient, is a different key. None for data that is not
-    plain JSON (then nothing is remembered)."""
+    changed in any byte, or another patient, is a different key. The date is part of it: the
+    cards depend on the patient's age on the day of the call (under 18, no adult treatment
+    card). None for data that is not plain JSON (then nothing is remembered)."""
     try:
-        text = orjson.dumps([patient_id, resources])
+        text = orjson.dumps([patient_id, datetime.now(UTC).date().isoformat(), resources])
     except (TypeError, orjson.JSONEncodeError):
         return None
     return hashlib.sha256(text).digest()

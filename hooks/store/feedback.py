@@ -1,8 +1,9 @@
 """Card feedback (CDS Hooks 2.0 "Feedback"): a small store interface and its SQLite version.
 
-SQLite is the embedded default: the file is created at start-up, runs in WAL mode, and every
-operation opens its own short-lived connection with a busy timeout, so several worker
-processes can write to one file. Calls run in a worker thread (``asyncio.to_thread``) to keep
+SQLite is the embedded default (PostgreSQL for several instances: ``hooks.store.postgres``;
+the schema is in ``hooks.store.migrations``): the file is created at start-up, runs in WAL
+mode, and every operation opens its own short-lived connection with a busy timeout, so several
+worker processes can write to one file. Calls run in a worker thread (``asyncio.to_thread``) to keep
 sqlite off the event loop. A repeated report of the same feedback is stored once (unique key).
 Tokens are never stored: only the fields below.
 """
@@ -11,12 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+from hooks.store.errors import StoreUnavailable
+from hooks.store.migrations import migrate_sqlite
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -41,7 +46,7 @@ class FeedbackRecord:
 
 
 class FeedbackStore(Protocol):
-    """Where feedback goes. A PostgreSQL store would implement the same three methods."""
+    """Where feedback goes: SQLite here, PostgreSQL in ``hooks.store.postgres``."""
 
     def initialize(self) -> None:
         """Create the storage if needed; raise at start-up when it cannot be used."""
@@ -52,24 +57,6 @@ class FeedbackStore(Protocol):
     def export(self) -> Iterator[FeedbackRecord]:
         """Every stored record, oldest first."""
 
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    service_id TEXT NOT NULL,
-    card TEXT NOT NULL,
-    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'overridden')),
-    outcome_timestamp TEXT NOT NULL,
-    accepted_suggestions TEXT NOT NULL DEFAULT '',
-    override_system TEXT NOT NULL DEFAULT '',
-    override_code TEXT NOT NULL DEFAULT '',
-    override_display TEXT NOT NULL DEFAULT '',
-    user_comment TEXT NOT NULL DEFAULT '',
-    received_at TEXT NOT NULL,
-    UNIQUE (service_id, card, outcome, outcome_timestamp, accepted_suggestions,
-            override_system, override_code, user_comment)
-)
-"""
 
 _COLUMNS = (
     "service_id",
@@ -85,6 +72,20 @@ _COLUMNS = (
 )
 
 
+def enable_wal(conn: sqlite3.Connection) -> str:
+    """Switch to WAL. Changing the journal mode of a new database needs an exclusive lock and
+    SQLite answers "database is locked" at once, without its busy handler, while another
+    process (a second worker starting) holds the file: retry for up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SqliteFeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -97,28 +98,27 @@ class SqliteFeedbackStore:
     def initialize(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as conn:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = enable_wal(conn)
             if str(mode).lower() != "wal":
                 raise RuntimeError(f"feedback database {self.path} cannot use WAL mode")
-            conn.execute(_SCHEMA)
+            migrate_sqlite(conn, f"SQLite database {self.path}")
+
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` unless the database answers (readiness)."""
+        try:
+            with closing(self._connect()) as conn:
+                conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        except sqlite3.Error:
+            raise StoreUnavailable("readiness check") from None
 
     def add(self, records: Sequence[FeedbackRecord]) -> int:
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        rows = [
-            (
-                r.service_id,
-                r.card,
-                r.outcome,
-                r.outcome_timestamp,
-                " ".join(sorted(r.accepted_suggestions)),
-                r.override_system,
-                r.override_code,
-                r.override_display,
-                r.user_comment,
-                r.received_at or now,
-            )
-            for r in records
-        ]
+        try:
+            return self._add(records)
+        except sqlite3.OperationalError:
+            raise StoreUnavailable("storing feedback") from None
+
+    def _add(self, records: Sequence[FeedbackRecord]) -> int:
+        rows = feedback_rows(records)
         placeholders = ", ".join("?" for _ in _COLUMNS)
         sql = f"INSERT OR IGNORE INTO feedback ({', '.join(_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608 - fixed column names
         with closing(self._connect()) as conn:
@@ -137,12 +137,35 @@ class SqliteFeedbackStore:
         sql = f"SELECT {', '.join(_COLUMNS)} FROM feedback ORDER BY id"  # noqa: S608 - fixed column names
         with closing(self._connect()) as conn:
             for row in conn.execute(sql):
-                values = dict(zip(_COLUMNS, row, strict=True))
-                suggestions = values.pop("accepted_suggestions")
-                yield FeedbackRecord(
-                    accepted_suggestions=tuple(suggestions.split()) if suggestions else (),
-                    **values,
-                )
+                yield record_from_row(row)
+
+
+def feedback_rows(records: Sequence[FeedbackRecord]) -> list[tuple[str, ...]]:
+    """Rows in ``_COLUMNS`` order; suggestions sorted so a repeat is an exact duplicate."""
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return [
+        (
+            r.service_id,
+            r.card,
+            r.outcome,
+            r.outcome_timestamp,
+            " ".join(sorted(r.accepted_suggestions)),
+            r.override_system,
+            r.override_code,
+            r.override_display,
+            r.user_comment,
+            r.received_at or now,
+        )
+        for r in records
+    ]
+
+
+def record_from_row(row: Sequence[Any]) -> FeedbackRecord:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    suggestions = values.pop("accepted_suggestions")
+    return FeedbackRecord(
+        accepted_suggestions=tuple(suggestions.split()) if suggestions else (), **values
+    )
 
 
 async def add_feedback(store: FeedbackStore, records: Sequence[FeedbackRecord]) -> int:

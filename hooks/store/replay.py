@@ -3,7 +3,8 @@
 CDS Hooks 2.0 asks services to refuse a JWT whose ``jti`` was already seen. Workers are
 separate processes, so the store must be shared: by default the service's embedded SQLite
 database (its own table, WAL journal), where a unique key makes "first insert wins" atomic
-across processes.
+across processes; with several instances, PostgreSQL (``hooks.store.postgres``). A store that
+cannot answer raises ``StoreUnavailable``: the call is refused with 503, never let through.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import threading
 import time
 from pathlib import Path
 from typing import Protocol
+
+from hooks.store.errors import StoreUnavailable
+from hooks.store.feedback import enable_wal
 
 #: Expired rows are purged at most this often (seconds) by each process.
 PURGE_INTERVAL = 60.0
@@ -35,6 +39,12 @@ class MemoryReplayStore:
         self._lock = threading.Lock()
 
     def remember(self, iss: str, jti: str, expires_at: float) -> bool:
+        try:
+            return self._remember(iss, jti, expires_at)
+        except sqlite3.OperationalError:  # locked past the busy timeout, disk full, ...
+            raise StoreUnavailable("checking the token against replay") from None
+
+    def _remember(self, iss: str, jti: str, expires_at: float) -> bool:
         now = time.time()
         with self._lock:
             for key in [k for k, exp in self._seen.items() if exp <= now]:
@@ -55,7 +65,7 @@ class SqliteReplayStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN ourselves, so each call is one short transaction.
         self._db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS auth_jti ("
@@ -65,6 +75,12 @@ class SqliteReplayStore:
         self._db.execute("CREATE INDEX IF NOT EXISTS auth_jti_expiry ON auth_jti (expires_at)")
 
     def remember(self, iss: str, jti: str, expires_at: float) -> bool:
+        try:
+            return self._remember(iss, jti, expires_at)
+        except sqlite3.OperationalError:  # locked past the busy timeout, disk full, ...
+            raise StoreUnavailable("checking the token against replay") from None
+
+    def _remember(self, iss: str, jti: str, expires_at: float) -> bool:
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")

@@ -7,6 +7,7 @@ authentication is on fails at start-up (lifespan), never at the first request.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -26,16 +27,27 @@ from pydantic import ValidationError
 
 from cds.assess import assess
 from cds.model import SiteGroup, TumorInputs
+from hooks.api import install as install_api
 from hooks.auth import AuthenticationError as JwtAuthenticationError
 from hooks.auth.redact import install_log_redaction
-from hooks.fhir import r4b
+from hooks.fhir import json_numbers, r4b
 from hooks.fhir.client import FhirClient
+from hooks.ops import metrics
+from hooks.ops import routes as ops_routes
+from hooks.ops.logs import formatter as log_formatter
 from hooks.services.bounds import WorkLimits, staged_template
+from hooks.services.order_review import ORDER_HOOKS, review_orders
 from hooks.services.prefetch import gather_resources
 from hooks.services.registry import REGISTRY, CdsService, Pipeline, default_pipeline
 from hooks.services.responses import ResponseMemory
 from hooks.services.staging import chart_key
-from hooks.store.feedback import FeedbackRecord, FeedbackStore, SqliteFeedbackStore, add_feedback
+from hooks.smart import install as install_smart
+from hooks.smart import launch_url
+from hooks.store.database import describe as describe_db
+from hooks.store.database import open_database
+from hooks.store.errors import StoreUnavailable
+from hooks.store.feedback import FeedbackRecord, FeedbackStore, add_feedback
+from hooks.store.replay import ReplayStore
 from hooks.web import unknown_routes
 from hooks.web.errors import (
     BadRequest,
@@ -78,14 +90,14 @@ class OrjsonResponse(JSONResponse):
         return orjson.dumps(content)
 
 
-def _configure_logging(level: str) -> None:
-    """One line per request and per refusal on stderr, unless logging is configured already
-    (by the embedding server or a test harness)."""
+def _configure_logging(level: str, log_format: str = "text") -> None:
+    """One line per request and per refusal on stderr (text or JSON, ``hooks.ops.logs``),
+    unless logging is configured already (by the embedding server or a test harness)."""
     logger = logging.getLogger("hooks")
     logger.setLevel(level)
     if not logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(log_formatter(log_format))
         logger.addHandler(handler)
 
 
@@ -137,24 +149,35 @@ def create_app(
     faults), ``authenticator``, ``pipeline`` and ``feedback_store``."""
     cfg = settings if settings is not None else Settings.from_env()
     install_log_redaction()
-    store: FeedbackStore = feedback_store or SqliteFeedbackStore(cfg.db)
+    database = open_database(cfg.db, pool_size=cfg.db_pool_size, timeout=cfg.db_timeout)
+    store: FeedbackStore = feedback_store or database.feedback
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _configure_logging(cfg.log_level)
-        store.initialize()
+        _configure_logging(cfg.log_level, cfg.log_format)
+        try:
+            if feedback_store is None:
+                database.initialize()
+            else:
+                store.initialize()
+        except StoreUnavailable:
+            raise StartupError(
+                f"SARCOMA_CDS_DB ({describe_db(cfg.db)}): the database cannot be reached"
+            ) from None
         _warm_up()
+        app.state.warmed_up = True
+        fhir_limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with httpx.AsyncClient(
-            transport=transport,
+            transport=metrics.instrument(transport, fhir_limits),
             timeout=httpx.Timeout(cfg.fhir_timeout),
             follow_redirects=False,
             trust_env=False,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=fhir_limits,
         ) as http:
             auth = authenticator
             owned = None
             if auth is None and cfg.auth:
-                auth = owned = _default_authenticator(cfg)
+                auth = owned = _default_authenticator(cfg, database.replay)
             if auth is None:
                 log.warning(AUTH_OFF_WARNING)
             app.state.authenticator = auth
@@ -167,6 +190,7 @@ def create_app(
                 close = getattr(owned, "aclose", None)
                 if close is not None:
                     await close()
+                database.close()
 
     app = FastAPI(
         title="sarcoma-cds",
@@ -188,6 +212,9 @@ def create_app(
     _install_routes(
         app, cfg, store=store, pipeline=pipeline, uuid_factory=uuid_factory, clock=clock
     )
+    install_smart(app, cfg, clock=clock, new_id=uuid_factory)
+    install_api(app, clock=clock, new_id=uuid_factory)
+    ops_routes.install(app, cfg, ping=getattr(store, "ping", ops_routes.no_ping))
     unknown_routes.install(app)
     return app
 
@@ -236,6 +263,10 @@ def _install_routes(
     async def call_service(service_id: str, request: Request, identity: Identity) -> Any:
         service = _service(service_id)
         hook_request = _parse(HookRequest, await request.body())
+        if service.hook in ORDER_HOOKS:  # order review: hooks/services/order_review.py
+            return await review_orders(
+                request, service, hook_request, identity, settings=cfg, new_id=uuid_factory
+            )
         if hook_request.hook != service.hook:
             raise BadRequest(f"service {service.id} answers the {service.hook} hook only")
         auth = request.app.state.authenticator
@@ -258,7 +289,16 @@ def _install_routes(
         template = responses.get(key) if key is not None else None
         if template is None:
             template = await anyio.to_thread.run_sync(
-                staged_template, steps, patient_id, resources, work, limiter=limiter()
+                functools.partial(
+                    staged_template,
+                    steps,
+                    patient_id,
+                    resources,
+                    work,
+                    launch_url=launch_url(cfg),
+                    observe=metrics.observe_staging,
+                ),
+                limiter=limiter(),
             )
             if key is not None:
                 responses.put(key, template)
@@ -268,7 +308,9 @@ def _install_routes(
                 request_id(request),
                 template.notes,
             )
-        return Response(template.render(uuid_factory, effective), media_type="application/json")
+        body = template.render(uuid_factory, effective)
+        metrics.observe_cards(service.id, body)
+        return Response(body, media_type="application/json")
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request, _: Identity) -> dict[str, int]:
@@ -291,6 +333,7 @@ def _install_routes(
             for entry in body.feedback
         ]
         added = await add_feedback(store, records)
+        metrics.observe_feedback((r.outcome for r in records), added)
         return {"received": len(records), "stored": added}
 
 
@@ -345,8 +388,8 @@ def _service(service_id: str) -> CdsService:
 
 def _parse(model: type[_M], raw: bytes) -> _M:
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        data = json_numbers.loads(raw)  # numbers beyond a double are kept as text, not refused
+    except ValueError:
         raise BadRequest("the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
@@ -368,6 +411,7 @@ async def _bare_401(request: Request, exc: Exception) -> Any:
     from hooks.web.errors import REQUEST_ID_HEADER  # noqa: PLC0415
 
     log.info("request %s rejected: 401", request_id(request))
+    metrics.observe_auth_refusal(str(getattr(exc, "reason", "")))
     headers = {REQUEST_ID_HEADER: request_id(request), "WWW-Authenticate": "Bearer"}
     return Response(status_code=401, headers=headers)
 
@@ -386,7 +430,7 @@ def _install_fhir_server_refusal(app: FastAPI) -> None:
     app.add_exception_handler(FhirServerNotAllowed, refuse)
 
 
-def _default_authenticator(cfg: Settings) -> Authenticator:
+def _default_authenticator(cfg: Settings, replay: ReplayStore | None = None) -> Authenticator:
     """``hooks.auth.Authenticator`` from the environment; any problem stops start-up."""
     try:
         from hooks.auth import Authenticator as JwtAuthenticator  # noqa: PLC0415
@@ -396,7 +440,9 @@ def _default_authenticator(cfg: Settings) -> Authenticator:
             "set SARCOMA_CDS_AUTH=off for local development only"
         ) from exc
     try:
-        built: Authenticator = JwtAuthenticator.from_settings(cfg)
+        from hooks.auth import AuthConfig  # noqa: PLC0415
+
+        built: Authenticator = JwtAuthenticator(AuthConfig.from_settings(cfg), replay_store=replay)
     except ValueError as exc:
         raise StartupError(
             f"client authentication is on (SARCOMA_CDS_AUTH) but not configured: {exc}. "

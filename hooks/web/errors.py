@@ -23,6 +23,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hooks.ops.logs import CORRELATION_ID, request_log_fields
+
 log = logging.getLogger("hooks.service")
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -174,6 +176,7 @@ class RequestIdMiddleware:
             return
         rid = _incoming_id(scope) or str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = rid
+        CORRELATION_ID.set(rid)  # on every log line of this request (JSON logs)
         started = time.perf_counter()
         status: dict[str, Any] = {"code": 500}
 
@@ -192,13 +195,15 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
             log.info(
                 "%s %s %s %.1fms id=%s",
                 scope.get("method", "-"),
                 scope.get("path", "-"),
                 status["code"],
-                (time.perf_counter() - started) * 1000,
+                elapsed_ms,
                 rid,
+                extra=request_log_fields(scope, status["code"], elapsed_ms),
             )
 
 

@@ -5,9 +5,10 @@ nested body is refused before routing, validation or any parser sees it: 413 for
 the byte limit (by ``Content-Length`` or, for a streamed body, by counting) or with too many
 FHIR resources, 400 for JSON nested deeper than the limit, 415 for a POST, PUT or PATCH whose
 ``Content-Type`` is not JSON (``application/json`` or ``application/fhir+json``, parameters
-allowed; every route of the service parses its body as JSON whatever the header says, so a
-body labelled ``text/plain`` must not slip past the JSON checks). Every body that reaches the
-application has been checked, whatever its declared type. Each refusal is an OperationOutcome.
+allowed; the SMART worksheet's pages also take HTML forms). The service parses its bodies as
+JSON whatever the header says, so a body labelled ``text/plain`` must not slip past the JSON
+checks: every body that reaches the application has been checked, whatever its declared
+type. Each refusal is an OperationOutcome.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hooks.fhir import json_numbers
 from hooks.web.errors import operation_outcome
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -44,6 +46,9 @@ _BRACKET_STEPS = bytes.maketrans(b"{[}]", b"\x01\x01\xff\xff")  # +1 / -1 as sig
 #: Media types a body may be declared as (RFC 9110 section 8.3.1: type and subtype are
 #: case-insensitive; parameters such as ``charset`` are allowed and ignored).
 JSON_MEDIA_TYPES = frozenset({"application/json", "application/fhir+json"})
+#: Paths whose routes parse HTML forms, not JSON: the SMART worksheet's pages
+#: (hooks.smart.pages). No media type is required there; their bodies are still checked.
+FORM_PATH_PREFIXES = ("/smart/",)
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -163,7 +168,10 @@ def check_json_body(raw: bytes, limits: Limits) -> None:
             raise LimitExceeded(
                 400, "structure", f"JSON nested deeper than {limits.max_json_depth}"
             ) from None
-        return
+        try:  # numbers orjson refuses are read by the application as text: count the resources
+            document = json_numbers.loads(raw)
+        except ValueError:
+            return  # not JSON: the application answers 400
     check_document(document, limits)
 
 
@@ -177,8 +185,8 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if scope.get("method") in _METHODS_WITH_BODY and not _is_json(
-            headers.get("content-type", "")
+        if scope.get("method") in _METHODS_WITH_BODY and not _accepted(
+            scope.get("path", ""), headers.get("content-type", "")
         ):
             await _refuse(scope, receive, send, _unsupported(headers.get("content-type")))
             return
@@ -230,6 +238,12 @@ class BodyLimitMiddleware:
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media in JSON_MEDIA_TYPES
+
+
+def _accepted(path: str, content_type: str) -> bool:
+    """JSON anywhere; on the worksheet's form paths, whatever the page's own parser decides
+    (a form, or nothing: a POST without a session is answered by the route)."""
+    return _is_json(content_type) or path.startswith(FORM_PATH_PREFIXES)
 
 
 def _unsupported(content_type: str | None) -> LimitExceeded:

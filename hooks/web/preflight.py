@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from contextlib import closing
+from pathlib import Path
 
 from hooks.web.settings import PREFIX, Settings, SettingsError
 
@@ -55,13 +56,18 @@ def _auth_problem(settings: Settings, environ: Mapping[str, str] | None) -> str 
 
 
 def database_problem(settings: Settings) -> str | None:
-    """Whether ``SARCOMA_CDS_DB`` can be created or opened as the service's database."""
+    """Whether ``SARCOMA_CDS_DB`` can be created or opened as the service's database (an SQLite
+    file; a PostgreSQL server is reached at start-up by the service itself)."""
+    from hooks.store.database import is_postgres_url  # noqa: PLC0415
     from hooks.store.feedback import SqliteFeedbackStore  # noqa: PLC0415
 
-    where = f"{PREFIX}DB={settings.db}"
+    if is_postgres_url(settings.db):
+        return None
+    path = Path(settings.db)
+    where = f"{PREFIX}DB={path}"
     try:
-        SqliteFeedbackStore(settings.db).initialize()
-        with closing(sqlite3.connect(settings.db, timeout=5.0)) as conn:
+        SqliteFeedbackStore(path).initialize()
+        with closing(sqlite3.connect(path, timeout=5.0)) as conn:
             conn.execute("SELECT count(*) FROM feedback").fetchone()
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

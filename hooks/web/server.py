@@ -72,14 +72,11 @@ class RequestDeadlineProtocol(H11Protocol):
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for ``uvicorn.run`` from the settings."""
+    """The connection limits and timeouts, as keyword arguments for ``uvicorn.run``."""
     return {
         "http": RequestDeadlineProtocol,
         "limit_concurrency": settings.limit_concurrency,
         "backlog": settings.backlog,
         "timeout_keep_alive": settings.timeout_keep_alive,
         "h11_max_incomplete_event_size": settings.max_header_bytes,
-        "server_header": False,
-        "access_log": False,  # the app logs one line per request, with its correlation id
-        "log_level": settings.log_level.lower(),
     }

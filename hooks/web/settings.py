@@ -76,11 +76,57 @@ def _parse_url(raw: str) -> str:
     return raw.strip().rstrip("/")
 
 
+def _parse_client_id(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"[\x21-\x7e]{1,200}", value):
+        raise ValueError("expected a client id of printable characters without spaces")
+    return value
+
+
+def _parse_secret_file(raw: str) -> str:
+    value = raw.strip()
+    if value and not Path(value).is_file():
+        raise ValueError("no such file")
+    return value
+
+
+def _parse_fhir_bases(raw: str) -> tuple[str, ...]:
+    return tuple(_parse_url(part) for part in raw.split(",") if part.strip())
+
+
 def _parse_log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
     return level
+
+
+def _parse_db(raw: str) -> Path | str:
+    value = raw.strip()
+    if not value:
+        raise ValueError("expected an SQLite file path or a postgresql:// URL")
+    scheme = urlsplit(value).scheme
+    if scheme in {"postgresql", "postgres"}:
+        if not urlsplit(value).netloc and "host=" not in value:
+            raise ValueError("a postgresql:// URL needs a host, e.g. postgresql://db:5432/cds")
+        return value
+    if "://" in value:
+        raise ValueError(f"{scheme}:// is not supported: use a file path or a postgresql:// URL")
+    return Path(value)
+
+
+def _parse_port_or_off(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value < 65536:
+        raise ValueError("expected a TCP port (0 = off)")
+    return value
+
+
+def _parse_log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"text", "json"}:
+        raise ValueError("expected text or json")
+    return value
 
 
 def _m(parse: Callable[[str], Any], doc: str) -> dict[str, Any]:
@@ -131,9 +177,13 @@ class Settings:
         default=False,
         metadata=_m(_parse_bool, "Accept plain-http `fhirServer` (and `jku`) URLs: tests only"),
     )
-    db: Path = field(
+    db: Path | str = field(
         default=Path("var/sarcoma-cds.sqlite3"),
-        metadata=_m(Path, "SQLite file for feedback and the JWT replay store (created at start)"),
+        metadata=_m(
+            _parse_db,
+            "Feedback and JWT replay store: an SQLite file, or a postgresql:// URL for several "
+            "instances (schema created or migrated at start)",
+        ),
     )
     cors_origins: tuple[str, ...] = field(
         default=(), metadata=_m(_parse_origins, "Comma-separated browser origins allowed by CORS")
@@ -145,6 +195,77 @@ class Settings:
         ),
     )
     log_level: str = field(default="INFO", metadata=_m(_parse_log_level, "Log level"))
+    smart_client_id: str = field(
+        default="sarcoma-cds-worksheet",
+        metadata=_m(_parse_client_id, "OAuth client_id of the SMART worksheet at the EHR"),
+    )
+    smart_client_secret_file: str = field(
+        default="",
+        metadata=_m(
+            _parse_secret_file,
+            "File holding the worksheet's client secret (confidential client); empty: public",
+        ),
+    )
+    smart_open_servers: tuple[str, ...] = field(
+        default=(),
+        metadata=_m(
+            _parse_fhir_bases, "Comma-separated open FHIR bases the worksheet may use tokenless"
+        ),
+    )
+    smart_fhir_servers: tuple[str, ...] = field(
+        default=(),
+        metadata=_m(
+            _parse_fhir_bases, "Comma-separated FHIR bases (iss) the worksheet may be launched from"
+        ),
+    )
+    smart_session_ttl: float = field(
+        default=1800.0,
+        metadata=_m(_parse_positive_float, "Seconds a worksheet session lasts (at most)"),
+    )
+    log_format: str = field(
+        default="text",
+        metadata=_m(_parse_log_format, "`json`: one JSON object per log line (for log shippers)"),
+    )
+    db_pool_size: int = field(
+        default=10,
+        metadata=_m(_parse_positive_int, "Most PostgreSQL connections per worker process"),
+    )
+    db_timeout: float = field(
+        default=3.0,
+        metadata=_m(
+            _parse_positive_float,
+            "Seconds a call waits for the database before it is answered 503",
+        ),
+    )
+    metrics_token: str = field(
+        default="",
+        metadata=_m(
+            str.strip,
+            "Bearer token for GET /metrics on the service port; empty: not served there",
+        )
+        | {"secret": True},
+    )
+    metrics_port: int = field(
+        default=0,
+        metadata=_m(
+            _parse_port_or_off, "Separate port for /metrics (`sarcoma-cds serve`); 0: none"
+        ),
+    )
+    metrics_host: str = field(
+        default="127.0.0.1",
+        metadata=_m(str.strip, "Interface of the separate metrics port"),
+    )
+    workers: int = field(
+        default=1,
+        metadata=_m(_parse_positive_int, "Worker processes of `sarcoma-cds serve` (`--workers`)"),
+    )
+    shutdown_timeout: float = field(
+        default=20.0,
+        metadata=_m(
+            _parse_positive_float,
+            "Seconds `serve` lets requests in flight finish after SIGTERM",
+        ),
+    )
     max_primaries: int = field(
         default=10,
         metadata=_m(
@@ -232,6 +353,12 @@ class Settings:
         for f in fields(self):
             value = getattr(self, f.name)
             shown = ",".join(value) if isinstance(value, tuple) else str(value)
+            if f.metadata.get("secret") and shown:
+                shown = "(set)"
+            elif f.name == "db":
+                from hooks.store.database import describe  # noqa: PLC0415
+
+                shown = describe(value)
             rows.append((PREFIX + f.name.upper(), shown, str(f.metadata["doc"])))
         return rows
 

@@ -161,6 +161,8 @@ class Link(_Outbound):
     label: str
     url: str
     type: Literal["absolute", "smart"] = "absolute"
+    appContext: str | None = None  # passed to a SMART app by the EHR at launch
+    autoLaunchable: bool | None = None
 
 
 class Card(_Outbound):

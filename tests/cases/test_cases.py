@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from cds.assess import assess
+from cds.interval import Interval
 from cds.model import Assessment, Grade, M, N, SiteGroup, Stage, T, TumorInputs
 
 CASE_DIR = Path(__file__).parent
@@ -43,7 +44,17 @@ KNOWN_EXPECTATIONS = {
     "trace_contains",
     "trace_absent",
     "trace_tables",
+    "t_options",
+    "grade_options",
 }
+
+
+def interval(text: str) -> Interval:
+    """A case's interval in the FHIR comparator notation: "> 5", "<= 9.5", "= 7"."""
+    comparator, _, number = text.partition(" ")
+    if comparator == "=":
+        return Interval.point(Decimal(number))
+    return Interval.bound(comparator, Decimal(number))
 
 
 def load_cases() -> list[dict[str, Any]]:
@@ -69,6 +80,11 @@ def to_inputs(raw: dict[str, Any]) -> TumorInputs:
         "m": M,
         "stage": Stage,
         "grade_caveats": tuple,
+        "size_range": interval,
+        "mitoses_range": interval,
+        "necrosis_range": interval,
+        "grade_options": lambda v: tuple(Grade(g) for g in v),
+        "unreadable": tuple,
     }
     values = {k: converters.get(k, lambda v: v)(v) for k, v in raw.items()}
     return TumorInputs(**values)
@@ -91,6 +107,8 @@ def check(a: Assessment, expected: dict[str, Any]) -> None:
         "m_basis": a.m_basis.value,
         "grade_basis": a.grade.basis.value,
         "provisional": a.grade.provisional,
+        "t_options": [t.value for t in a.t_options],
+        "grade_options": [g.value for g in a.grade.options],
     }
     for key, actual in simple.items():
         if key in expected:

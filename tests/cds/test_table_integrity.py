@@ -24,6 +24,11 @@ SARCOMA_MORPHOLOGIES = sorted(
 )
 FAMILIES = sorted({r.text("family") for r in table("icdo3-sarcoma-histologies").rows})
 EXTENTS = ["stage-i", "stage-ii-iii", "node-positive", "stage-iv", "recurrent"]
+THERAPY_AGENTS = table("pdq-therapy-agents")
+THERAPY_CLASSES = sorted(
+    {c for r in THERAPY_AGENTS.rows for c in r.texts("classes")}
+    | {"alk-inhibitor", "mtor-inhibitor"}
+)
 
 
 def decimals(start: str, stop: str, step: str) -> list[Decimal]:
@@ -87,10 +92,29 @@ KEYED_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
     "icdo3-version-map": {"histology": [f"{m}/{b}" for m in SARCOMA_MORPHOLOGIES for b in "0123"]},
     "icdo3-behavior": {"behavior": list("0123456789")},
     "icdo3-sarcoma-histologies": {"morphology": SARCOMA_MORPHOLOGIES, "behavior": list("0123")},
+    "pdq-therapy-agents": {"agent": [str(r.condition("agent")[0]) for r in THERAPY_AGENTS.rows]},
 }
 
 # Option tables (all matches are shown): every row must appear for some input.
 OPTION_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
+    "pdq-therapy-options": {
+        "agent_class": THERAPY_CLASSES,
+        "extent": [*EXTENTS, "histology-only", None],
+        "morphology": ["9581", "9120", "8804", "8890", None],
+        "family": [*FAMILIES, None],
+        "with_anthracycline": [True, False],
+    },
+    "pdq-therapy-rules": {
+        "agent": ["doxorubicin", "pazopanib", "eribulin", "trabectedin"],
+        "extent": ["stage-i", "stage-iv", None],
+        "stage": ["IA", "IV", None],
+        "adipocytic": [True, False, None],
+        "in_approved_histology": [True, False, None],
+        "listed": [True, False],
+        "prior_anthracycline": [True, False],
+        "prior_chemotherapy": [True, False],
+        "subtype_options": [True, False],
+    },
     "pdq-treatment-by-stage": {"extent": EXTENTS},
     "pdq-histology-agents": {
         "extent": [*EXTENTS, "histology-only"],
@@ -105,6 +129,11 @@ OPTION_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
         "grade": [g.value for g in Grade],
         "morphology": [*SARCOMA_MORPHOLOGIES, None],
         "n": ["N0", "N1"],
+    },
+    # Not total by design: a value outside every row is impossible (cds/numbers.py).
+    "plausibility": {
+        "quantity": ["size_cm", "mitoses", "necrosis_pct", "age_years"],
+        "value": [*decimals("-1", "160", "0.5"), Decimal(300), Decimal(1000), Decimal(1001)],
     },
 }
 

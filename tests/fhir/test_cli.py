@@ -71,13 +71,15 @@ def test_text_output(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_fhir_out_is_a_valid_transaction_bundle(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, fixture("mcode-stu4-thigh-leiomyosarcoma.json"), "--fhir-out")
+    code, out, _ = run(capsys, fixture("two-primaries.json"), "--fhir-out")
     assert code == 0
     bundle = json.loads(out)
     assert r4b.problem(bundle) is None
     assert bundle["type"] == "transaction"
-    # stage group, T, N, M, grade and 4 FNCLCC scores
-    assert len(bundle["entry"]) == 9
+    # UPS of the thigh: stage group, T, N, M, grade and 4 FNCLCC scores; liposarcoma of the
+    # retroperitoneum: stage group, T, N, M (its G3 is recorded in the chart already)
+    assert len(bundle["entry"]) == 13
+    assert all(e["request"]["ifNoneExist"].startswith("identifier=") for e in bundle["entry"])
     profiles = {e["resource"]["meta"]["profile"][0].rsplit("/", 1)[1] for e in bundle["entry"]}
     assert profiles == {
         "mcode-tnm-stage-group",
@@ -87,6 +89,19 @@ def test_fhir_out_is_a_valid_transaction_bundle(capsys: pytest.CaptureFixture[st
         "mcode-histologic-grade",
         "sarcoma-fnclcc-score",
     }
+
+
+def test_fhir_out_holds_only_what_the_chart_does_not(capsys: pytest.CaptureFixture[str]) -> None:
+    # pT2, cN0, cM0 and G2 are recorded: only the stage group is written, pointing at them.
+    code, out, _ = run(capsys, fixture("mcode-stu4-thigh-leiomyosarcoma.json"), "--fhir-out")
+    assert code == 0
+    [entry] = json.loads(out)["entry"]
+    assert entry["resource"]["code"]["coding"][0]["code"] == "399588009"
+    assert [m["reference"] for m in entry["resource"]["hasMember"]] == [
+        "Observation/lms-pt",
+        "Observation/lms-cn",
+        "Observation/lms-cm",
+    ]
 
 
 def test_other_patients_are_reported_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:

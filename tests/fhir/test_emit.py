@@ -3,6 +3,7 @@ references, FHIR R4B validity and conformance to our profiles (fhircraft, offlin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from cds.assess import assess
 from cds.model import Grade, SiteGroup, TumorInputs
-from hooks.fhir import r4b
+from hooks.fhir import r4b, writeback
 from hooks.fhir.emit import as_transaction_bundle, staging_observations
 from hooks.fhir.model import PrimaryTumor, TumorReport
 from hooks.services.staging import stage_patient
@@ -51,40 +52,37 @@ def value_code(observation: dict[str, Any]) -> str:
     return str(observation["valueCodeableConcept"]["coding"][0]["code"])
 
 
-def test_pathologic_trunk_extremity_stage() -> None:
-    (observations,) = emitted("pat-lms", ["mcode-stu4-thigh-leiomyosarcoma.json"])
-    stage = by_code(observations, "399588009")  # pathologic TNM stage grouping
+def without(resources: dict[str, Any], *ids: str) -> dict[str, Any]:
+    """The fixture Bundle without the Observations ``ids`` (a chart with less recorded)."""
+    entries = [e for e in resources["entry"] if e["resource"].get("id") not in ids]
+    return resources | {"entry": entries}
+
+
+def lms_reports(*dropped: str) -> list[TumorReport]:
+    _, found = stage_patient(
+        "pat-lms", [without(load("mcode-stu4-thigh-leiomyosarcoma.json"), *dropped)]
+    )
+    return found
+
+
+def emit(report: TumorReport) -> list[dict[str, Any]]:
+    return staging_observations("pat-lms", report, effective=EFFECTIVE, new_id=counter_ids())
+
+
+def test_only_what_the_chart_does_not_hold_is_recorded() -> None:
+    # pT2, cN0, cM0 and G2 are recorded in the chart: only the stage group is new, and it
+    # points at the chart's own T, N and M Observations (no duplicates).
+    (report,) = lms_reports()
+    (stage,) = emit(report)
+    assert stage["code"]["coding"][0]["code"] == "399588009"  # pathologic TNM stage grouping
     assert value_code(stage) == "1222802001"  # IIIA
     assert stage["meta"]["profile"] == [MCODE + "mcode-tnm-stage-group"]
-    t = by_code(observations, "384625004")  # pT
-    assert value_code(t) == "1229852009"  # pT2
-    n = by_code(observations, "399534004")  # cN: no pathologic N recorded
-    assert value_code(n) == "1229967007"  # cN0
-    m = by_code(observations, "399387003")  # cM: there is no pM0
-    assert value_code(m) == "1229901006"  # cM0
-    assert "no pM0" in m["note"][0]["text"]
-    grade = by_code(observations, "C18000")
-    assert value_code(grade) == "1228850007"  # G2
-    assert grade["method"]["coding"][0] == {"system": SCT, "code": "426757001"}
-    scores = {
-        o["code"]["coding"][0]["code"]: o["valueInteger"]
-        for o in observations
-        if o["code"]["coding"][0]["system"] == SCORES
-    }
-    assert scores == {
-        "differentiation-score": 2,
-        "mitotic-count-score": 2,
-        "necrosis-score": 1,
-        "total-score": 5,
-    }
-    for observation in (stage, t, n, m):
-        assert observation["method"]["coding"][0]["code"] == "897275008"
-    assert {r["reference"] for r in stage["hasMember"]} == {
-        f"Observation/{o['id']}" for o in (t, n, m)
-    }
-    assert {r["reference"] for r in grade["hasMember"]} == {
-        f"Observation/{o['id']}" for o in observations if o["code"]["coding"][0]["system"] == SCORES
-    }
+    assert stage["method"]["coding"][0]["code"] == "897275008"
+    assert [r["reference"] for r in stage["hasMember"]] == [
+        "Observation/lms-pt",
+        "Observation/lms-cn",
+        "Observation/lms-cm",
+    ]
     assert [r["reference"] for r in stage["derivedFrom"]] == [
         "Observation/lms-cm",
         "Observation/lms-cn",
@@ -94,17 +92,106 @@ def test_pathologic_trunk_extremity_stage() -> None:
         "Observation/lms-pt",
         "Observation/lms-size",
     ]
-    assert [r["reference"] for r in t["derivedFrom"]] == [
-        "Observation/lms-pt",
-        "Observation/lms-size",
+    assert stage["status"] == "final"
+    assert stage["subject"] == {"reference": "Patient/pat-lms"}
+    assert stage["focus"] == [{"reference": "Condition/lms-thigh"}]
+    assert stage["effectiveDateTime"] == EFFECTIVE
+    assert stage["identifier"][0]["system"] == writeback.IDENTIFIER_SYSTEM
+    assert stage["identifier"][0]["value"].startswith("lms-thigh-stage-")
+    assert stage["meta"]["tag"] == [
+        {
+            "system": writeback.TAG_SYSTEM,
+            "code": "accepted-suggestion",
+            "display": "Recorded from an accepted sarcoma-cds suggestion",
+        }
     ]
-    for observation in observations:
-        assert observation["status"] == "final"
-        assert observation["subject"] == {"reference": "Patient/pat-lms"}
-        assert observation["focus"] == [{"reference": "Condition/lms-thigh"}]
-        assert observation["effectiveDateTime"] == EFFECTIVE
-        assert observation["category"]
-        assert observation["note"][0]["text"]
+
+
+def test_n0_and_m0_by_convention_carry_a_note_and_a_tag() -> None:
+    # Without the recorded cN0 and cM0, N0 and M0 rest on the AJCC convention for unrecorded
+    # nodal and distant status: written only with a note (and tag) saying so.
+    (report,) = lms_reports("lms-cn", "lms-cm")
+    observations = emit(report)
+    n = by_code(observations, "399534004")  # cN
+    m = by_code(observations, "399387003")  # cM
+    assert value_code(n) == "1229967007"  # cN0
+    assert value_code(m) == "1229901006"  # cM0
+    assert "convention for unrecorded nodal status" in n["note"][0]["text"]
+    assert "convention for unrecorded distant status" in m["note"][0]["text"]
+    assert "not a finding" in n["note"][0]["text"]
+    for observation in (n, m):
+        assert {t["code"] for t in observation["meta"]["tag"]} == {
+            "accepted-suggestion",
+            "ajcc-convention",
+        }
+    stage = by_code(observations, "399588009")
+    assert {t["code"] for t in stage["meta"]["tag"]} == {"accepted-suggestion"}
+    assert all("convention" not in note["text"] for note in stage["note"])
+    assert writeback.label(report, writeback.plan(report)) == (
+        "Record stage IIIA (N0 and M0 assumed: no nodal or distant disease recorded)"
+    )
+    # the recorded pT2 and G2 are not written again
+    assert {o["code"]["coding"][0]["code"] for o in observations} == {
+        "399588009",
+        "399534004",
+        "399387003",
+    }
+
+
+def test_a_grade_resting_on_an_assumed_differentiation_score_is_not_recorded() -> None:
+    # Leiomyosarcoma NOS: differentiation 2 assumed; mitoses 14 (score 2), necrosis 30 % (1):
+    # total 5 (G2) with 2, but 6 (G3) with 3: the grade, and so the stage, is not determined.
+    (report,) = lms_reports("lms-grade")
+    assert report.assessment.grade.grade is Grade.G2
+    assert emit(report) == []
+    assert "differentiation score" in (writeback.plan(report).blocked or "")
+
+
+def test_an_assumed_differentiation_score_is_never_written_as_an_fnclcc_score() -> None:
+    # Leiomyosarcoma NOS, mitoses 25 (3), necrosis 60 % (2): G3 with any differentiation score,
+    # so the grade is recorded with its determined components, without the assumed score 2
+    # and without the total that rests on it.
+    inputs = TumorInputs(
+        site=SiteGroup.TRUNK_EXTREMITY,
+        histology="8890/3",
+        size_cm=Decimal(7),
+        mitoses=25,
+        necrosis_pct=Decimal(60),
+    )
+    tumor = PrimaryTumor(condition="Condition/lms", description="Leiomyosarcoma", inputs=inputs)
+    observations = emit(TumorReport(tumor, assess(inputs)))
+    grade = by_code(observations, "C18000")
+    assert value_code(grade) == "1228851006"  # G3
+    scores = {
+        o["code"]["coding"][0]["code"]: o["valueInteger"]
+        for o in observations
+        if o["code"]["coding"][0]["system"] == SCORES
+    }
+    assert scores == {"mitotic-count-score": 3, "necrosis-score": 2}
+    assert {r["reference"] for r in grade["hasMember"]} == {
+        f"Observation/{o['id']}" for o in observations if o["code"]["coding"][0]["system"] == SCORES
+    }
+    assert "with any differentiation score" in grade["note"][-1]["text"]
+
+
+def test_nothing_is_recorded_when_the_stage_depends_on_missing_data() -> None:
+    # GX: stage IB (GX grouped with G1) or IIIA (G2, G3): no record suggestion at all.
+    inputs = TumorInputs(site=SiteGroup.TRUNK_EXTREMITY, histology="8890/3", size_cm=Decimal(7))
+    tumor = PrimaryTumor(condition="Condition/lms", description="Leiomyosarcoma", inputs=inputs)
+    report = TumorReport(tumor, assess(inputs))
+    assert report.assessment.grade.grade is Grade.GX
+    assert emit(report) == []
+    assert "IB, IIIA" in (writeback.plan(report).blocked or "")
+
+
+def test_identifiers_are_stable_and_tied_to_the_inputs() -> None:
+    (report,) = lms_reports("lms-cn", "lms-cm")
+    first = [o["identifier"] for o in emit(report)]
+    again = [o["identifier"] for o in emit(lms_reports("lms-cn", "lms-cm")[0])]
+    assert first == again
+    assert len({i[0]["value"] for i in first}) == len(first)
+    other = [o["identifier"] for o in emit(lms_reports("lms-cn", "lms-cm", "lms-size")[0])]
+    assert not {i[0]["value"] for i in other} & {i[0]["value"] for i in first}
 
 
 def test_clinical_stage_iv_from_a_secondary_condition() -> None:
@@ -119,9 +206,11 @@ def test_clinical_stage_iv_from_a_secondary_condition() -> None:
 
 
 def test_preliminary_inputs_make_preliminary_observations() -> None:
-    (observations,) = emitted("pat-messy", ["messy-forearm.json"])
+    first, _ = reports("pat-two", ["two-primaries.json"])
+    observations = emit(TumorReport(replace(first.tumor, preliminary=True), first.assessment))
+    assert observations
     assert {o["status"] for o in observations} == {"preliminary"}
-    assert all("preliminary" in o["note"][0]["text"] for o in observations)
+    assert all("preliminary" in o["note"][-1]["text"] for o in observations)
 
 
 def test_no_stage_group_when_none_applies() -> None:
@@ -151,10 +240,11 @@ def test_nothing_is_recorded_for_a_tumor_outside_the_sts_chapters() -> None:
 def test_every_emitted_resource_validates(
     patient: str, files: list[str], profile_validator: ProfileValidator
 ) -> None:
-    for observations in emitted(patient, files):
+    for report, observations in zip(reports(patient, files), emitted(patient, files), strict=True):
         ids = [o["id"] for o in observations]
         assert len(ids) == len(set(ids))
-        local = {f"Observation/{i}" for i in ids}
+        # inside the transaction, or the chart's own recorded staging Observations
+        local = {f"Observation/{i}" for i in ids} | set(report.tumor.input_references)
         for observation in observations:
             assert r4b.problem(observation) is None
             assert r4b.round_trip(observation) == observation
@@ -167,14 +257,17 @@ def test_every_emitted_resource_validates(
                 assert "valueCodeableConcept" in observation
 
 
-@pytest.mark.parametrize(("patient", "files"), CASES)
-def test_profiles_reject_a_broken_observation(
-    patient: str, files: list[str], profile_validator: ProfileValidator
-) -> None:
-    for observations in emitted(patient, files):
-        t = next(
-            o for o in observations if o["meta"]["profile"][0].endswith("primary-tumor-category")
-        )
+def test_profiles_reject_a_broken_observation(profile_validator: ProfileValidator) -> None:
+    # Every T category the fixtures emit (charts with a recorded T emit none).
+    categories = [
+        o
+        for patient, files in CASES
+        for observations in emitted(patient, files)
+        for o in observations
+        if o["meta"]["profile"][0].endswith("primary-tumor-category")
+    ]
+    assert len(categories) >= 2
+    for t in categories:
         broken = dict(t)
         broken.pop("method")
         with pytest.raises(ValueError, match="method"):
@@ -194,8 +287,13 @@ def test_transaction_bundle_resolves_references() -> None:
     urls = {e["fullUrl"] for e in bundle["entry"]}
     assert all(u.startswith("urn:uuid:") for u in urls)
     assert len(urls) == len(observations)
-    for entry in bundle["entry"]:
-        assert entry["request"] == {"method": "POST", "url": "Observation"}
+    for entry, observation in zip(bundle["entry"], observations, strict=True):
+        identifier = observation["identifier"][0]
+        assert entry["request"] == {
+            "method": "POST",
+            "url": "Observation",
+            "ifNoneExist": f"identifier={identifier['system']}|{identifier['value']}",
+        }
         assert "id" not in entry["resource"]
         for ref in entry["resource"].get("hasMember", []):
             assert ref["reference"] in urls
@@ -211,3 +309,20 @@ def test_uuid_ids_become_their_own_urns(sequential_uuids: Any) -> None:
     )
     bundle = as_transaction_bundle(observations)
     assert [e["fullUrl"] for e in bundle["entry"]] == [f"urn:uuid:{o['id']}" for o in observations]
+
+
+def test_profiles_require_our_identifier_and_the_convention_note(
+    profile_validator: ProfileValidator,
+) -> None:
+    (report,) = lms_reports("lms-cn", "lms-cm")
+    n = by_code(emit(report), "399534004")
+    profile_validator.validate(n)
+    anonymous = {k: v for k, v in n.items() if k != "identifier"}
+    with pytest.raises(ValueError, match="identifier"):
+        profile_validator.validate(anonymous)
+    foreign = n | {"identifier": [{"system": "urn:example:other", "value": "1"}]}
+    with pytest.raises(ValueError, match="sarc-identifier"):
+        profile_validator.validate(foreign)
+    unexplained = n | {"note": n["note"][1:]}
+    with pytest.raises(ValueError, match="sarc-convention"):
+        profile_validator.validate(unexplained)

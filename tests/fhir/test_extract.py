@@ -74,7 +74,13 @@ def test_messy_data() -> None:
     assert inputs.size_cm == Decimal("5.08")
     assert found.sources["size_cm"].reference == "Observation/size-in"
     assert [s.reference for s in found.others["size_cm"]] == ["Observation/size-mm-prelim"]
-    assert any("furlong" in note and "UCUM" in note for note in found.notes)
+    # the furlong is a value the chart holds but that cannot be read: said, not dropped
+    assert any(
+        "could not read '1 furlong' in Observation/size-furlong (tumor size)" in said
+        and "UCUM" in said
+        for said in found.unreadable
+    )
+    assert not any("furlong" in note for note in found.notes)
     # the most recent of two contradicting T values, the other reported
     assert inputs.t is T.T1
     assert [s.reference for s in found.others["t"]] == ["Observation/ct2"]
@@ -85,9 +91,10 @@ def test_messy_data() -> None:
     # only a preliminary mitotic count: used and the result marked preliminary
     assert inputs.mitoses == 22
     assert found.preliminary
-    # "high grade" is not an FNCLCC grade: GX with a note
-    assert inputs.grade is Grade.GX
-    assert any("high grade" in note for note in found.notes)
+    # "high grade" of a two-tier system: G2 or G3 (value_grammar.toml [grade]), with a note
+    assert inputs.grade is None
+    assert inputs.grade_options == (Grade.G2, Grade.G3)
+    assert any("high grade" in note and "G2 or G3" in note for note in found.notes)
     # histology named in the Condition text, site from ICD-10-CM C49.12
     assert inputs.histology == "9040/3"
     assert (inputs.site, inputs.topography) == (SiteGroup.TRUNK_EXTREMITY, "C49.1")
@@ -297,7 +304,7 @@ def test_mitotic_count_as_quantity_and_per_area() -> None:
     per_area["valueQuantity"] = {"value": 4, "unit": "/mm2"}
     found = only(extract("p1", [_condition(), mitoses, per_area]))
     assert found.inputs.mitoses == 9
-    assert any("Observation/m2" in n and "per area" in n for n in found.notes)
+    assert any("Observation/m2" in n and "per area" in n for n in found.unreadable)
 
 
 def test_necrosis_needs_a_percentage() -> None:
@@ -311,7 +318,7 @@ def test_necrosis_needs_a_percentage() -> None:
     }
     found = only(extract("p1", [_condition(), necrosis]))
     assert found.inputs.necrosis_pct is None
-    assert any("Observation/n1" in n and "percentage" in n for n in found.notes)
+    assert any("Observation/n1" in n and "percentage" in n for n in found.unreadable)
 
 
 def test_observation_without_subject_is_ignored() -> None:

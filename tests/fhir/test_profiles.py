@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from hooks.cards.common import INFO_OVERRIDE_REASONS
 from hooks.cards.factory import OVERRIDE_REASONS, OVERRIDE_SYSTEM
+from hooks.cards.therapy import OVERRIDE_REASONS as THERAPY_OVERRIDE_REASONS
 from hooks.fhir import codes, r4b
 from hooks.fhir.emit import SCORE_CODES, as_transaction_bundle, staging_observations
 from hooks.services.staging import stage_patient
@@ -137,7 +139,7 @@ def test_override_reason_code_system_defines_every_reason_the_cards_offer() -> N
     assert system["url"] == OVERRIDE_SYSTEM
     assert system["content"] == "complete"
     defined = {c["code"]: c["display"] for c in system["concept"]}
-    offered = [reason.wire() for reason in OVERRIDE_REASONS]
+    offered = [reason.wire() for reason in (*OVERRIDE_REASONS, *THERAPY_OVERRIDE_REASONS)]
     # ... and what the cards actually sent for the golden patients.
     for path in GOLDEN.glob("*.response.json"):
         for card in read(path)["cards"]:
@@ -146,7 +148,9 @@ def test_override_reason_code_system_defines_every_reason_the_cards_offer() -> N
     for reason in offered:
         assert reason["system"] == system["url"]
         assert defined.get(reason["code"]) == reason["display"], reason["code"]
-    assert set(defined) == {reason.code for reason in OVERRIDE_REASONS}
+    assert set(defined) == {
+        r.code for r in (*OVERRIDE_REASONS, *INFO_OVERRIDE_REASONS, *THERAPY_OVERRIDE_REASONS)
+    }
 
 
 def test_site_value_sets_match_the_site_table() -> None:

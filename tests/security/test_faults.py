@@ -132,8 +132,10 @@ def assert_staged_for(response: httpx.Response, pid: str) -> None:
     assert patients_named(response) == {pid}
     text = json.dumps(response.json()).replace("\\\\", "")
     assert f"{size_for(pid)} cm" in text
+    # The stage card carries a suggestion (Observations with a subject) only when the staging is
+    # determined: these charts have no grade (GX), so there may be none; any there is, is theirs.
     subjects = set(re.findall(r'"reference": "(Patient/[^"]+)"', text))
-    assert subjects == {f"Patient/{pid}"}
+    assert subjects <= {f"Patient/{pid}"}
 
 
 @pytest.mark.parametrize("fault", FAULTS)

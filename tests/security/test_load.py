@@ -64,6 +64,7 @@ def hostile_body(pid: str) -> bytes:
     for i in range(HOSTILE_CONDITIONS):
         resource = condition(pid)
         resource["id"] = f"{pid}-c{i}"
+        del resource["bodySite"]  # else merged as duplicate records of one tumor
         conditions.append(resource)
     prefetch = {
         "patient": patient(pid),

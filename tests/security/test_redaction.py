@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 
 import hooks.auth.redact as redact_module
 from hooks.auth.redact import REDACTED, RedactingFilter, install_log_redaction, redact
+from hooks.ops.logs import JsonFormatter
 from tests.security.test_attacks import REQUEST, call
 from tests.security.tokens import Signer
 
@@ -109,3 +112,36 @@ async def test_logs_of_refused_and_accepted_calls_hold_no_token(
         for part in token.split("."):
             assert part not in caplog.text
     assert "SlAV32hkKG" not in caplog.text
+    # The same records as SARCOMA_CDS_LOG_FORMAT=json writes them: one object per line.
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    assert all("\n" not in line and json.loads(line)["message"] for line in lines)
+    joined = "\n".join(lines)
+    for token in tokens:
+        for part in token.split("."):
+            assert part not in joined
+    assert "SlAV32hkKG" not in joined
+
+
+def test_json_lines_redact_tokens_even_in_records_made_without_the_factory() -> None:
+    record = logging.LogRecord(
+        "hooks.auth",
+        logging.WARNING,
+        __file__,
+        1,
+        "refused Bearer %s with %s",
+        (JWT, {"fhirAuthorization": {"access_token": "SlAV32hkKG"}}),
+        None,
+    )
+    try:
+        raise ValueError(f"bad token {JWT}")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    line = JsonFormatter().format(record)
+    data = json.loads(line)
+    assert "\n" not in line
+    assert JWT not in line
+    assert "SlAV32hkKG" not in line
+    assert REDACTED in data["message"]
+    assert REDACTED in data["exception"]
+    assert data["level"] == "WARNING"
+    assert data["logger"] == "hooks.auth"

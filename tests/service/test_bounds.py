@@ -27,7 +27,10 @@ def many_primaries(count: int) -> dict[str, Any]:
     for i in range(count):
         resource = condition(PID)
         resource["id"] = f"s{i}"
-        resource["code"]["text"] = f"Leiomyosarcoma number {i} of thigh"
+        resource["code"]["text"] = f"Leiomyosarcoma number {i}"
+        # No site: Conditions with the same histology and site would be merged as duplicate
+        # records of one tumor (hooks.fhir.context.duplicates); these are distinct primaries.
+        del resource["bodySite"]
         conditions.append(resource)
     return {
         "hook": "patient-view",

@@ -50,12 +50,15 @@ async def test_stage_card_for_a_staged_tumor(client: httpx.AsyncClient) -> None:
     assert stage["indicator"] == "info"
     assert stage["source"]["label"] == "AJCC 8th edition via NCI PDQ"
     detail = stage["detail"]
-    # each value with its source data and date, the deciding rule, the assumptions
-    assert "70 mm, Observation/lms\\-thigh\\-size, 2024\\-03\\-05" in detail
-    assert "greatest dimension 7\\.0 cm is \\> 5 cm and \\<= 10 cm: T2" in detail
-    assert "N0 assumed" in detail
-    assert "M0 assumed" in detail
-    assert "differentiation 2, mitotic 3, necrosis 2; total 7" in detail
+    # each value with its basis, source resource and date; the assumptions; no derivation
+    # (it stays in the CLI report and stage-fhir --json)
+    size = "Observation/lms\\-thigh\\-size, 2024\\-03\\-05"
+    assert f"| T | pT2 (70 mm) | derived | {size} |" in detail
+    assert "| N | N0 | assumed | not recorded |" in detail
+    assert "- **Assumed**: N0 and M0: no nodal or distant disease is recorded" in detail
+    assert "FNCLCC differentiation 2 + mitoses 3 + necrosis 2 = 7" in detail
+    assert "greatest dimension" not in detail
+    assert "ajcc8" not in detail
 
 
 async def test_stage_suggestion_carries_the_staging_observations(
@@ -65,7 +68,10 @@ async def test_stage_suggestion_carries_the_staging_observations(
     stage = body["cards"][0]
     assert stage["selectionBehavior"] == "at-most-one"
     [suggestion] = stage["suggestions"]
-    assert suggestion["label"] == "Record AJCC 8th edition staging"
+    assert suggestion["label"] == (
+        "Record stage IIIA (N0 and M0 assumed: no nodal or distant disease recorded)"
+    )
+    assert suggestion["isRecommended"] is False  # rests on the AJCC convention: not preselected
     actions = suggestion["actions"]
     assert [a["type"] for a in actions] == ["create", "create"]
     assert actions[0]["description"] == "Create pT category: pT2"
@@ -169,7 +175,11 @@ def test_long_descriptions_are_truncated_safely(sequential_uuids: Callable[[], s
 
 def test_markdown_escaping_and_truncate_helpers() -> None:
     assert md("a*b_c <script>") == "a\\*b\\_c \\<script\\>"
-    assert md("line\nbreak  [x](http://e)") == "line break \\[x\\]\\(http://e\\)"
+    # a URL in chart text is defanged: no renderer's autolinker makes a link of it
+    assert md("line\nbreak  [x](http://e)") == "line break \\[x\\]\\(http\\[:\\]//e\\)"
+    assert md("see www.e.com or a@b.org \u202eX") == (
+        "see www\\[\\.\\]e\\[\\.\\]com or a\\[@\\]b\\[\\.\\]org X"
+    )
     assert truncate("short") == "short"
     assert len(truncate("word " * 100)) <= 139
 

@@ -24,12 +24,22 @@ SEARCH = re.compile(r"^[A-Z][A-Za-z]+\?(?P<params>.+)$")
 TOKEN = re.compile(r"\{\{([^}]*)\}\}")
 
 
+def staging_service(body: dict[str, Any]) -> dict[str, Any]:
+    [service] = [s for s in body["services"] if s["id"] == "sarcoma-staging"]
+    return service
+
+
 async def test_discovery_lists_the_patient_view_service(client: httpx.AsyncClient) -> None:
     response = await client.get("/cds-services")
     assert response.status_code == 200
     body = response.json()
     assert empties(body) == []
-    [service] = body["services"]
+    assert [s["id"] for s in body["services"]] == [
+        "sarcoma-staging",
+        "sarcoma-therapy-select",
+        "sarcoma-therapy-sign",
+    ]
+    service = staging_service(body)
     assert service["hook"] == "patient-view"
     assert service["id"] == "sarcoma-staging"
     assert service["title"]
@@ -44,7 +54,7 @@ async def test_discovery_names_the_spec_and_hook_versions(client: httpx.AsyncCli
     # CDS Hooks 3.0 discovery: ``version`` is the semantic version of the CDS Hooks
     # specification implemented (RECOMMENDED), ``hookVersion`` the version of the published
     # hook definition (OPTIONAL; patient-view is 1.0 in the CDS Hooks Library).
-    [service] = (await client.get("/cds-services")).json()["services"]
+    service = staging_service((await client.get("/cds-services")).json())
     assert re.fullmatch(r"\d+\.\d+\.\d+", service["version"])
     assert service["version"] == "2.0.1"
     assert service["hookVersion"] == "1.0"
@@ -61,8 +71,10 @@ def test_service_description_never_emits_empty_versions() -> None:
 async def test_prefetch_templates_stay_inside_the_spec_query_subset(
     client: httpx.AsyncClient,
 ) -> None:
-    [service] = (await client.get("/cds-services")).json()["services"]
-    for template in service["prefetch"].values():
+    services = (await client.get("/cds-services")).json()["services"]
+    templates = [t for service in services for t in service["prefetch"].values()]
+    assert len(templates) == 3 + 5 + 5
+    for template in templates:
         assert set(TOKEN.findall(template)) <= {"context.patientId"}
         if READ.match(template):
             continue
@@ -80,7 +92,7 @@ async def test_prefetch_templates_stay_inside_the_spec_query_subset(
 
 
 async def test_observation_template_reads_the_staging_codes(client: httpx.AsyncClient) -> None:
-    [service] = (await client.get("/cds-services")).json()["services"]
+    service = staging_service((await client.get("/cds-services")).json())
     template = service["prefetch"]["observations"]
     for code in (
         "http://loinc.org|33728-7",

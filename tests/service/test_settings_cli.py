@@ -130,21 +130,38 @@ def test_serve_with_auth_off_warns_loudly(
     out = capsys.readouterr()
     assert "authentication is DISABLED" in out.err
     assert "localhost" in out.out
-    [call] = no_uvicorn
-    assert call == {
+    assert len(no_uvicorn) == 1
+    call = no_uvicorn[0]
+    assert {k: call[k] for k in ("app", "host", "port", "log_level", "server_header")} == {
         "app": "hooks.app:app",
         "host": "127.0.0.1",
         "port": 8099,
-        "workers": None,
-        "http": RequestDeadlineProtocol,
-        "limit_concurrency": 100,
-        "backlog": 256,
-        "timeout_keep_alive": 5,
-        "h11_max_incomplete_event_size": 16384,
         "log_level": "info",
         "server_header": False,
-        "access_log": False,
     }
+    assert call["access_log"] is False
+    assert call["workers"] == 1
+    assert call["timeout_graceful_shutdown"] == 20
+    # the connection limits and the request deadline (hooks.web.server)
+    assert call["http"] is RequestDeadlineProtocol
+    assert call["limit_concurrency"] == 100
+    assert call["backlog"] == 256
+    assert call["timeout_keep_alive"] == 5
+    assert call["h11_max_incomplete_event_size"] == 16384
+
+
+def test_serve_workers_flag_overrides_the_setting(
+    no_uvicorn: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SARCOMA_CDS_AUTH", "off")
+    monkeypatch.setenv("SARCOMA_CDS_WORKERS", "3")
+    args = parse(["serve"])
+    assert args.handler(args) == 0
+    args = parse(["serve", "--workers", "2"])
+    assert args.handler(args) == 0
+    assert [c["workers"] for c in no_uvicorn] == [3, 2]
+    args = parse(["serve", "--workers", "0"])
+    assert args.handler(args) == 2
 
 
 def test_serve_with_auth_on_but_unconfigured_stops(

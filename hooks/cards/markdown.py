@@ -1,0 +1,102 @@
+"""Markdown helpers shared by the cards: escaping chart text, summaries under 140 characters,
+and naming where a value came from.
+
+CDS Hooks 2.0 (Card.detail) renders ``detail`` as GitHub-flavoured Markdown. Text from the chart
+is escaped so that it stays inert: no emphasis, link, HTML or table structure can come from it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from hooks.fhir.model import Source
+
+SUMMARY_MAX = 139
+DISCLAIMER = (
+    "_Decision support only: check against the pathology report and the treating team's "
+    "judgement before acting._"
+)
+# Resource statuses not worth showing next to a value (anything else, e.g. preliminary, is).
+ROUTINE_STATUSES = frozenset({"final", "amended", "corrected", "active", "confirmed"})
+
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~&"})
+# Bidirectional control characters (Unicode UAX #9: embeddings, overrides, isolates, marks):
+# in chart text they could make a value read differently from what it is ("Trojan Source").
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_NO_BIDI = str.maketrans(dict.fromkeys(BIDI_CONTROLS))
+# What GFM autolinks (URLs with a scheme, www., e-mail addresses) and linkify-it's fuzzy links
+# (a host ending in a generic or two-letter country top-level domain) would make a link of,
+# even when escaped: "defanged" so that chart text never becomes a link.
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=/)")
+_WWW = re.compile(r"(?i)\b(www)\.")
+_AT = re.compile(r"(?<=\w)@(?=\w)")
+_HOST = re.compile(
+    r"(?i)\b([a-z0-9-]+)\.(?=(?:biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum"
+    r"|name|shop|[a-z]{2})\b)"
+)
+
+
+def link(label: str, url: str) -> str:
+    """A Markdown link to one of our own source URLs (never chart text). The URL is written as
+    is (escaping it would put backslashes into the href): only URLs that need no escaping in a
+    link destination are accepted."""
+    if any(c in url for c in "<>()\\ \n\"'") or not url.startswith("https://"):
+        raise ValueError(f"not a link target of ours: {url!r}")
+    return f"[{md(label)}]({url})"
+
+
+def plain(text: str) -> str:
+    """Chart text for a plain-text field (summary, label): one line, no bidi controls."""
+    return " ".join(text.translate(_NO_BIDI).split())
+
+
+def _defang(text: str) -> str:
+    text = _SCHEME.sub(r"\1[:]", text)
+    text = _WWW.sub(r"\1[.]", text)
+    text = _AT.sub("[@]", text)
+    return _HOST.sub(r"\1[.]", text)
+
+
+@lru_cache(maxsize=8192)  # the same texts (chart values, table rows) recur in every response
+def md(text: str) -> str:
+    """Escape chart text for GitHub-flavoured Markdown: no emphasis, link, autolink, HTML,
+    table structure or bidi control can come from it."""
+    return _defang(plain(text)).translate(_MD_ESCAPES)
+
+
+def truncate(text: str, limit: int = SUMMARY_MAX) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def summary(prefix: str, description: str) -> str:
+    """``prefix, description`` under 140 characters, shortening the description first."""
+    desc = plain(description)
+    if desc and len(desc) > 1 and not desc[1].isupper():
+        desc = desc[0].lower() + desc[1:]
+    if not desc:
+        return truncate(prefix)
+    room = SUMMARY_MAX - len(prefix) - 2
+    if room < 12:
+        return truncate(prefix)
+    return f"{prefix}, {truncate(desc, room)}"
+
+
+def source_text(source: Source | None) -> str:
+    if source is None:
+        return "not recorded"
+    parts = []
+    if source.text:
+        parts.append(md(source.text))
+    parts.append(md(source.reference))
+    if source.date:
+        parts.append(md(source.date[:10]))
+    if source.status and source.status not in ROUTINE_STATUSES:
+        parts.append(f"status {md(source.status)}")
+    return ", ".join(parts)

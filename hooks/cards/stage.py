@@ -1,0 +1,351 @@
+"""The stage card: AJCC 8th edition T, N, M, FNCLCC grade and stage group of one primary soft
+tissue sarcoma in a compact table (value, basis, source resource and date), what is missing,
+assumed or could not be read, and the suggestion recording what is determined as mCODE
+Observations (AJCC Cancer Staging Manual 8th ed., ch. 40-44, and FNCLCC grading, via NCI PDQ
+Tables 1-7).
+
+A clinician takes it in at a glance: the full derivation (every table row that decided) stays
+in the CLI report and in ``stage-fhir --json`` (trace); the card cites its human sources once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cds.grade_sets import PARTIAL_SUM
+from cds.model import Assessment, Basis, Grade, Status
+from hooks.cards import context as clinical_context
+from hooks.cards.common import (
+    FIELD_SOURCES,
+    OVERRIDE_REASONS,
+    PDQ_URL,
+    SITE_NAMES,
+    STAGE_SOURCE,
+    Assess,
+    NewUuid,
+    Observations,
+    problems,
+    short,
+    tnmg,
+)
+from hooks.cards.data_gaps import GRADE_PARTS
+from hooks.cards.markdown import DISCLAIMER, ROUTINE_STATUSES, link, md, summary
+from hooks.fhir import writeback
+from hooks.fhir.model import PrimaryTumor, Source, TumorReport
+from hooks.web.wire import Action, Card, Link, Suggestion
+
+CHAPTERS = {site: name.rsplit("chapter ", 1)[-1].rstrip(")") for site, name in SITE_NAMES.items()}
+_PDQ_TABLES = re.compile(r"PDQ Tables? ((?:\d+(?:, | and )?)+)")
+
+
+def stage_card(
+    report: TumorReport,
+    *,
+    new_uuid: NewUuid,
+    observations: Observations,
+    assess: Assess | None = None,
+    launch_url: str | None = None,
+) -> Card:
+    tumor, a = report.tumor, report.assessment
+    if a.status is Status.STAGED and a.stage is not None:
+        prefix = f"AJCC 8 stage {a.stage.value} ({tnmg(tumor, a)})"
+        if tumor.preliminary:
+            prefix = "Preliminary: " + prefix
+    elif a.status is Status.NOT_APPLICABLE:
+        prefix = f"No AJCC 8 stage group ({tnmg(tumor, a)})"
+    else:
+        prefix = f"AJCC 8 stage needs more data ({tnmg(tumor, a)})"
+    plan = writeback.plan(report)
+    lines = [_headline(tumor, a), ""]
+    lines += clinical_context.stage_lines(tumor, assess, md)  # before the values
+    lines += [*_values_table(tumor, a), ""]
+    status_lines = [f"- **{k}**: {v}" for k, v in _status(report, plan) if v]
+    if status_lines:
+        lines += [*status_lines, ""]
+    lines.append(f"{DISCLAIMER} {_sources(a)}")
+    suggestion = _record_suggestion(report, plan, new_uuid=new_uuid, observations=observations)
+    return Card(
+        uuid=new_uuid(),
+        summary=summary(prefix, tumor.description),
+        detail="\n".join(lines),
+        indicator="info",
+        source=STAGE_SOURCE,
+        suggestions=[suggestion] if suggestion else None,
+        selectionBehavior="at-most-one" if suggestion else None,
+        overrideReasons=list(OVERRIDE_REASONS),
+        links=_worksheet_link(tumor, launch_url),
+    )
+
+
+def _worksheet_link(tumor: PrimaryTumor, launch_url: str | None) -> list[Link] | None:
+    """The SMART link opening the staging worksheet on this tumor (CDS Hooks 2.0 Link:
+    ``type`` smart, ``appContext`` handed to the app by the EHR at launch)."""
+    if not launch_url:
+        return None
+    return [
+        Link(
+            label="Open the staging worksheet",
+            url=launch_url,
+            type="smart",
+            appContext=tumor.condition,
+            autoLaunchable=False,
+        )
+    ]
+
+
+def _headline(tumor: PrimaryTumor, a: Assessment) -> str:
+    name = md(tumor.description) or "Primary sarcoma"
+    site = SITE_NAMES.get(a.site, "site group unknown") if a.site else "site group unknown"
+    if a.status is Status.STAGED and a.stage is not None:
+        head = f"**{name}**: AJCC 8th edition stage **{a.stage.value}**, {site}."
+    elif a.status is Status.NOT_APPLICABLE:
+        reason = md(a.reason.rstrip(". ")) if a.reason else "no AJCC 8 stage group applies"
+        head = f"**{name}**: no AJCC 8th edition stage group. {reason}."
+    else:
+        head = f"**{name}**: the AJCC 8th edition stage group cannot be assigned yet, {site}."
+    if tumor.preliminary:
+        head += " Some of the data is preliminary: the result may change."
+    return head
+
+
+def _where(*sources: Source | None) -> str:
+    """The resources a value came from, each once, with the date (once when they share it)."""
+    found = list({s.reference: s for s in sources if s is not None}.values())
+    if not found:
+        return "not recorded"
+    dates = {(s.date or "")[:10] for s in found}
+    shared = len(dates) == 1
+    parts = []
+    for s in found:
+        part = md(s.reference)
+        if s.date and not shared:
+            part += f" {md(s.date[:10])}"
+        if s.status and s.status not in ROUTINE_STATUSES:
+            part += f" ({md(s.status)})"
+        if s.accepted:
+            part += " (accepted suggestion)"
+        parts.append(part)
+    date = next(iter(dates))
+    return ", ".join(parts) + (f", {md(date)}" if shared and date else "")
+
+
+def _basis(basis: Basis, source: Source | None) -> str:
+    if source is not None and source.accepted == writeback.CONVENTION:
+        return "AJCC convention, accepted"
+    return basis.value
+
+
+def _values_table(tumor: PrimaryTumor, a: Assessment) -> list[str]:
+    def src(name: str) -> Source | None:  # an unreadable value is named, not "not recorded"
+        unread = tumor.unread_sources.get(name)
+        if name in tumor.sources or unread is None:
+            return tumor.sources.get(name)
+        return Source(
+            unread.reference, unread.date, unread.status, f"could not read {unread.text!r}"
+        )
+
+    size = src("size_cm")
+    if size is not None and size.text:
+        size_text = md(size.text)
+    elif tumor.inputs.size_cm is not None:
+        size_text = f"{tumor.inputs.size_cm} cm"
+    elif tumor.inputs.size_range is not None:  # known as an interval ("> 5 cm")
+        size_text = md(tumor.inputs.size_range.describe("cm"))
+    else:
+        size_text = ""
+    t_value = f"{tumor.classification.value}{a.t.value}" + (f" ({size_text})" if size_text else "")
+    if a.t_options:
+        t_value += f", {' or '.join(a.t_options)}"
+    g = a.grade
+    s = g.scores
+    parts = [
+        f"differentiation {s.differentiation}" if s.differentiation else None,
+        f"mitoses {s.mitotic}" if s.mitotic else None,
+        f"necrosis {s.necrosis}" if s.necrosis is not None else None,
+    ]
+    score_text = " + ".join(p for p in parts if p)
+    if s.total is not None:
+        score_text += f" = {s.total}"
+    grade_value = g.grade.value + (", provisional" if g.provisional else "")
+    if g.options:
+        grade_value += f" ({' or '.join(g.options)})"
+    partial = _partial_sum(a)
+    if partial and g.basis is not Basis.RECORDED:
+        grade_value += f" (FNCLCC {md(partial)})"
+    elif score_text and g.basis is not Basis.RECORDED:
+        grade_value += f" (FNCLCC {score_text})"
+    grade_from = (
+        (src("grade"),)
+        if g.basis is Basis.RECORDED
+        else (src("differentiation"), src("mitoses"), src("necrosis_pct"))
+    )
+    stage_value = a.stage.value if a.stage else "none"
+    recorded_stage = src("stage") if a.stage and tumor.inputs.stage is a.stage else None
+    stage_basis = "recorded" if recorded_stage else "derived" if a.stage else "-"
+    stage_from = (
+        _where(recorded_stage)
+        if recorded_stage
+        else f"AJCC 8th ed. ch. {CHAPTERS[a.site]}"
+        if a.site
+        else "-"
+    )
+    rows = [
+        ("T", t_value, _basis(a.t_basis, src("t")), _where(src("t") or size)),
+        ("N", a.n.value, _basis(a.n_basis, src("n")), _where(src("n"))),
+        ("M", a.m.value, _basis(a.m_basis, src("m")), _where(src("m"))),
+        ("Grade", grade_value, _basis(g.basis, src("grade")), _where(*grade_from)),
+        ("Stage", stage_value, stage_basis, stage_from),
+    ]
+    out = ["| | Value | Basis | Source |", "|---|---|---|---|"]
+    out += [f"| {item} | {value} | {basis} | {where} |" for item, value, basis, where in rows]
+    return out
+
+
+def _partial_sum(a: Assessment) -> str | None:
+    """The sum when some FNCLCC score is known only as a range or not at all ("differentiation
+    2 + mitotic count 3 + necrosis unknown 0-2 = 5-7"), from the core's trace
+    (``cds.grade_sets.possible_grades``): every number shown has its derivation."""
+    for step in a.grade.trace:
+        if step.explanation.startswith(PARTIAL_SUM):
+            return step.explanation.removeprefix(PARTIAL_SUM).split(":", 1)[0]
+    return None
+
+
+def _status(report: TumorReport, plan: writeback.Plan) -> list[tuple[str, str]]:
+    """The "Missing", "Assumed", "Could not read" and "Recorded" lines (empty when none)."""
+    tumor, a = report.tumor, report.assessment
+    # A value present but unreadable is not "missing": it is named under "Could not read".
+    unread = tumor.unread_sources
+    missing = [short(m) for m in a.missing if FIELD_SOURCES.get(m, m) not in unread]
+    ungraded = any(p.code == "grade-not-applicable" for p in problems(a))
+    grade_unknown = a.grade.grade is Grade.GX and not a.grade.options
+    if grade_unknown and not ungraded and not set(a.missing) & set(GRADE_PARTS):
+        missing.append("FNCLCC grade")
+    if writeback.grade_rests_on_assumption(tumor, a):
+        missing.append("differentiation score (it decides the grade)")
+    unreadable = [md(x) for x in tumor.unreadable]
+    unreadable += [md(p.message) for p in problems(a) if p.code.startswith("invalid-")]
+    return [
+        ("Missing", "; ".join(dict.fromkeys(missing))),
+        ("Assumed", " ".join(_assumptions(tumor, a))),
+        ("Could not read", " ".join(dict.fromkeys(unreadable))),
+        ("Recorded", _recorded(plan, a)),
+    ]
+
+
+def _assumptions(tumor: PrimaryTumor, a: Assessment) -> list[str]:
+    """N0/M0 by the AJCC convention first (most often assumed), then the core's own stated
+    assumptions (a differentiation score) and GX grouped with G1, each once."""
+    out = []
+    n_assumed, m_assumed = a.n_basis is Basis.ASSUMED, a.m_basis is Basis.ASSUMED
+    if n_assumed and m_assumed:
+        out.append(
+            "N0 and M0: no nodal or distant disease is recorded (AJCC 8 has no NX or MX); "
+            "confirm M0 by staging imaging."
+        )
+    elif n_assumed:
+        out.append("N0: no regional node finding is recorded (AJCC 8 has no NX).")
+    elif m_assumed:
+        out.append(
+            "M0: no distant metastasis is recorded (AJCC 8 has no MX); confirm by staging imaging."
+        )
+    convention = [
+        v
+        for k, v in (("n", a.n.value), ("m", a.m.value))
+        if (s := tumor.sources.get(k)) is not None and s.accepted == writeback.CONVENTION
+    ]
+    if convention:
+        out.append(
+            f"{' and '.join(convention)} by the AJCC convention for unrecorded nodal or distant "
+            "status, recorded from an accepted suggestion: not a finding."
+        )
+    out += [
+        md(p.message)
+        for p in problems(a)
+        if p.code.endswith("-assumed") and p.code not in {"n-assumed", "m-assumed"}
+    ]
+    out += [md(p.message) for p in problems(a) if p.code == "gx-grouped-with-g1"]
+    return list(dict.fromkeys(out))
+
+
+def _recorded(plan: writeback.Plan, a: Assessment) -> str:
+    if plan.blocked:
+        return f"nothing to record yet: {md(plan.blocked)}" if a.ajcc_sts else ""
+    if not plan.is_recorded:
+        return ""
+    _kind, source = plan.recorded[0]  # the stage group when there is one, else T
+    when = f"on {md(source.date[:10])} " if source.date else ""
+    by = ", from an accepted suggestion" if source.accepted else ""
+    return f"{when}({md(source.reference)}){by}; nothing new to record."
+
+
+def _sources(a: Assessment) -> str:
+    """The human sources of the values shown, once: AJCC chapter and PDQ tables."""
+    tables: set[int] = set()
+    for step in (*a.grade.trace, *a.trace):
+        for match in _PDQ_TABLES.finditer(step.source):
+            tables.update(int(n) for n in re.findall(r"\d+", match.group(1)))
+    tables.discard(9)  # treatment agents by histology: cited on the treatment card
+    chapter = f"ch. {CHAPTERS[a.site]}" if a.site else "ch. 40-44"
+    pdq = f", via {link('NCI PDQ', PDQ_URL)} {_table_list(sorted(tables))}" if tables else ""
+    graded = any("FNCLCC" in step.source for step in a.grade.trace)
+    fnclcc = ", and FNCLCC grading" if graded else ""
+    return f"Sources: AJCC Cancer Staging Manual 8th ed., {chapter}{fnclcc}{pdq}."
+
+
+def _table_list(numbers: list[int]) -> str:
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    text = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+    return ("Table " if len(numbers) == 1 else "Tables ") + text
+
+
+def _record_suggestion(
+    report: TumorReport, plan: writeback.Plan, *, new_uuid: NewUuid, observations: Observations
+) -> Suggestion | None:
+    resources = observations(report)
+    if not resources:
+        return None
+    actions = [
+        Action(type="create", description=describe_observation(r), resource=r) for r in resources
+    ]
+    return Suggestion(
+        label=writeback.label(report, plan),
+        uuid=new_uuid(),
+        # A suggestion resting on the AJCC convention for N0/M0 needs the clinician's explicit
+        # agreement: never pre-selected (CDS Hooks 2.0 Suggestion.isRecommended).
+        isRecommended=not plan.assumed,
+        actions=actions,
+    )
+
+
+def describe_observation(resource: dict[str, Any]) -> str:
+    """``Create <what>: <value>`` for an action, from the Observation's own code and value."""
+    what = _concept_text(resource.get("code")) or "staging Observation"
+    value = _concept_text(resource.get("valueCodeableConcept"))
+    if value is None:
+        quantity = resource.get("valueQuantity")
+        if isinstance(quantity, dict) and "value" in quantity:
+            value = f"{quantity['value']} {quantity.get('unit', '')}".strip()
+        elif "valueInteger" in resource:
+            value = str(resource["valueInteger"])
+    return f"Create {what}: {value}" if value else f"Create {what}"
+
+
+def _concept_text(concept: Any) -> str | None:
+    if not isinstance(concept, dict):
+        return None
+    text = concept.get("text")
+    if isinstance(text, str) and text:
+        return text
+    for coding in concept.get("coding", []) if isinstance(concept.get("coding"), list) else []:
+        if isinstance(coding, dict):
+            label = coding.get("display") or coding.get("code")
+            if isinstance(label, str) and label:
+                return label
+    return None

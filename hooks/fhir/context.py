@@ -1,0 +1,219 @@
+"""Clinical context that changes what a chart's values mean (issue 9, CLINICAL.md section 5):
+values measured after neoadjuvant therapy (``yp``), several lesions of one primary measured
+together, duplicate Conditions for one tumor, a disease recorded as resolved, and the
+patient's age.
+
+Sources: AJCC Cancer Staging Manual 8th edition, general rules (the ``y`` prefix marks a
+classification after neoadjuvant therapy, which does not replace the pretreatment one; with
+multiple tumors T is assigned by the largest); FHIR R4 Condition.clinicalStatus and
+abatement[x]; NCI PDQ Adult Soft Tissue Sarcoma Treatment (adults; children and adolescents
+are covered by the separate PDQ Childhood Soft Tissue Sarcoma Treatment summary).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any, Final
+
+from hooks.fhir import conditions
+from hooks.fhir.conditions import ConditionInfo
+from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, reference
+
+#: Condition.clinicalStatus codes meaning the disease is not active (FHIR R4
+#: condition-clinical): staged as recorded, but treatment leads with follow-up.
+RESOLVED_STATUSES: Final = frozenset({"inactive", "resolved", "remission"})
+#: PDQ covers adults; younger patients have the childhood summary (CLINICAL.md section 5).
+ADULT_AGE: Final = 18
+
+# An Observation measured after neoadjuvant therapy: a y-prefixed category (ypT2, yT1) or the
+# words pathology reports and mCODE-based exports use for it.
+_AFTER_TREATMENT: Final = re.compile(
+    r"(?<![A-Za-z])y[cp]?[TNM]\s*[0-4X]|"
+    r"\b(?:post[- ]?(?:neoadjuvant|treatment|therapy|chemotherapy|radiation|radiotherapy)|"
+    r"(?:after|following)\s+(?:neoadjuvant|preoperative)\s+(?:therapy|treatment|"
+    r"chemotherapy|radiation|radiotherapy|chemoradiation)|ypTNM|treatment effect)\b",
+    re.IGNORECASE,
+)
+
+
+def _texts(resource: JSON) -> Iterable[str]:
+    for key in ("code", "valueCodeableConcept", "method", "interpretation"):
+        for concept in as_list(resource.get(key)):
+            text = concept_text(concept)
+            if text:
+                yield text
+            if isinstance(concept, Mapping):
+                for coding in as_list(concept.get("coding")):
+                    if isinstance(coding, Mapping):
+                        yield str(coding.get("code") or "")
+                        yield str(coding.get("display") or "")
+    if isinstance(resource.get("valueString"), str):
+        yield resource["valueString"]
+    for note in as_list(resource.get("note")):
+        if isinstance(note, Mapping) and isinstance(note.get("text"), str):
+            yield note["text"]
+    for specimen in as_list(resource.get("specimen")):
+        if isinstance(specimen, Mapping) and isinstance(specimen.get("display"), str):
+            yield specimen["display"]
+
+
+def post_treatment(resource: JSON) -> str | None:
+    """Why an Observation describes the tumor after neoadjuvant therapy, or None."""
+    found = _AFTER_TREATMENT.search("\n".join(_texts(resource)))
+    return f"{found.group(0)!r}" if found else None
+
+
+def lesion(resource: JSON, aliases: Mapping[str, str]) -> tuple[str, ...] | None:
+    """What distinguishes the lesion an Observation measures: the mCODE Tumor BodyStructure it
+    focuses on, its own bodySite, or its specimen. None when it does not say."""
+    keys: list[str] = []
+    for item in as_list(resource.get("focus")):
+        ref = reference(item, aliases)
+        if ref and ref.startswith("BodyStructure/"):
+            keys.append(ref)
+    site = resource.get("bodySite")
+    if isinstance(site, Mapping):
+        keys += [f"{s}|{c}" for s, c in codings(site)] or [str(concept_text(site) or "")]
+    for item in as_list(resource.get("specimen")):
+        ref = reference(item, aliases)
+        if ref:
+            keys.append(ref)
+    keys = [k for k in keys if k]
+    return tuple(sorted(keys)) or None
+
+
+def largest_lesion(
+    candidates: Sequence[Finding], resources: Mapping[str, JSON], aliases: Mapping[str, str]
+) -> tuple[Finding, str] | None:
+    """Several final, different sizes measured on the same (most recent) day: the largest,
+    with a note saying so (AJCC 8: multiple tumors, T by the largest), and whether the chart
+    says they are distinct lesions."""
+    final = [f for f in candidates if f.value is not None and f.final and f.source.date]
+    if len(final) < 2:
+        return None
+    day = max(str(f.source.date)[:10] for f in final)
+    same = [f for f in final if str(f.source.date)[:10] == day]
+    if len(same) < 2 or len({f.value for f in same}) < 2:
+        return None
+    keys = {f.source.reference: lesion(resources[f.source.reference], aliases) for f in same}
+    chosen = max(same, key=lambda f: f.value)
+    sizes = ", ".join(f"{f.source.reference} {f.source.text or f.value}" for f in same)
+    largest = chosen.source.text or chosen.value
+    if None not in keys.values() and len(set(keys.values())) == len(same):
+        note = (
+            f"{len(same)} lesions of this tumor were measured on {day} ({sizes}): T is "
+            f"assigned by the largest, {largest} (AJCC 8 general rules, multiple tumors)."
+        )
+    else:  # the chart does not say whether these are several lesions or one measured twice
+        note = (
+            f"{len(same)} different sizes were recorded on {day} ({sizes}) without saying which "
+            f"lesion each measures: the largest, {largest}, was used (AJCC 8: with multiple "
+            "tumors T is assigned by the largest); if they measure one lesion, check which "
+            "value is right."
+        )
+    return chosen, note
+
+
+def resolved(resource: JSON) -> str | None:
+    """Why the Condition is recorded as no longer active, or None."""
+    status = [c for _, c in codings(resource.get("clinicalStatus"))]
+    found = next((c for c in status if c in RESOLVED_STATUSES), None)
+    abated = next(
+        (
+            key
+            for key in (
+                "abatementDateTime",
+                "abatementAge",
+                "abatementPeriod",
+                "abatementRange",
+                "abatementString",
+                "abatementBoolean",
+            )
+            if resource.get(key) not in (None, False)
+        ),
+        None,
+    )
+    if found:
+        return f"clinicalStatus {found}"
+    if abated:
+        value = resource[abated]
+        when = f" {value}" if isinstance(value, str) else ""
+        return f"abatement recorded{when}"
+    return None
+
+
+def clinical_status(resource: JSON) -> str | None:
+    found = codings(resource.get("clinicalStatus"))
+    return found[0][1] if found else None
+
+
+def duplicates(
+    primaries: Sequence[str], infos: Mapping[str, ConditionInfo], resources: Mapping[str, JSON]
+) -> dict[str, str]:
+    """Conditions that record the same tumor twice (e.g. a problem-list entry and an encounter
+    diagnosis): the same recorded ICD-O-3 histology and the same site (site group,
+    topography and laterality). Conditions without a histology are never merged: two of them
+    at one site may be two tumors. Returns duplicate -> the one kept (the first in the
+    chart)."""
+    merged: dict[str, str] = {}
+    seen: dict[tuple[Any, ...], str] = {}
+    for ref in primaries:
+        info = infos[ref]
+        where = conditions.site(resources[ref])
+        if info.morphology is None or where.site is None:
+            continue
+        key = (info.morphology, where.site.site, where.site.topography, _side(resources[ref]))
+        if key in seen:
+            merged[ref] = seen[key]
+        else:
+            seen[key] = ref
+    return merged
+
+
+def _side(resource: JSON) -> str:
+    """Laterality as recorded (a left and a right thigh tumor are two tumors)."""
+    words = " ".join(
+        filter(
+            None,
+            [concept_text(b) for b in as_list(resource.get("bodySite"))]
+            + [concept_text(resource.get("code"))],
+        )
+    ).lower()
+    sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", words)}
+    lateral = conditions._laterality(resource)
+    if lateral:
+        sides.add(lateral)
+    return ",".join(sorted(sides))
+
+
+def age_years(
+    patient_id: str, resources: Iterable[JSON], today: date
+) -> tuple[int | None, str | None]:
+    """The patient's age in whole years on ``today`` from Patient.birthDate, and a note when
+    the birth date cannot be read."""
+    for resource in resources:
+        if resource.get("resourceType") != "Patient" or resource.get("id") != patient_id:
+            continue
+        born = resource.get("birthDate")
+        if born is None:
+            return None, None
+        try:
+            parts = [int(p) for p in str(born).split("-")]
+        except ValueError:
+            return None, f"Patient/{patient_id} birthDate {born!r} could not be read."
+        if len(parts) == 1:  # a year only: one of two ages; the lower is given when both
+            years = today.year - parts[0]  # fall on the same side of 18
+            if years - 1 >= ADULT_AGE or years < ADULT_AGE:
+                return years - 1, None
+            return None, f"Patient/{patient_id} birthDate {born!r} gives no exact age."
+        year, month = parts[0], parts[1]
+        day = parts[2] if len(parts) > 2 else 1
+        try:
+            birth = date(year, month, day)
+        except ValueError:
+            return None, f"Patient/{patient_id} birthDate {born!r} could not be read."
+        years = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+        return years, None
+    return None, None

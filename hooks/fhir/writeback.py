@@ -1,0 +1,276 @@
+"""What the stage card's suggestion may record, and how our own Observations are recognised
+when they come back.
+
+Only what is determined is recorded (AJCC Cancer Staging Manual 8th ed., ch. 40-44, and FNCLCC
+grading, via NCI PDQ Tables 1-7):
+
+- nothing when the stage group depends on missing data (the core gives more than one possible
+  stage: grade GX, T unknown, site group unknown), when the chart's recorded staging disagrees
+  with the rules (the discrepancy card asks which is right first), or for a tumor outside the
+  soft tissue sarcoma chapters;
+- never a grade that depends on a differentiation score assumed from an unspecific histology
+  (e.g. leiomyosarcoma NOS), never the assumed score itself as an FNCLCC score, never a GX
+  grade (an unknown is not a finding);
+- nothing the chart already holds with the same value, whoever wrote it: the stage card then
+  says where it is recorded;
+- N0 or M0 that rest on the AJCC convention for unrecorded nodal or distant status (AJCC 8 has
+  no NX or MX for soft tissue sarcoma) only with the clinician's explicit agreement: the
+  suggestion's label says so and each such Observation carries a note and a tag.
+
+Every Observation we write carries an identifier (``IDENTIFIER_SYSTEM``; the value is derived
+from the Condition, the kind of Observation and the staging inputs, so it is stable for a
+chart) and ``meta.tag`` ``TAG_SYSTEM|accepted-suggestion``; read back, either marks it as ours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from cds.grading import fnclcc_grade
+from cds.model import Assessment, Basis, Grade, Problem, Status
+from hooks.fhir import codes
+from hooks.fhir.model import PrimaryTumor, Source, TumorReport
+
+IDENTIFIER_SYSTEM: Final = f"{codes.CANONICAL_BASE}/staging-observation"
+TAG_SYSTEM: Final = f"{codes.CANONICAL_BASE}/CodeSystem/write-back"
+TAG_ACCEPTED: Final = "accepted-suggestion"
+TAG_CONVENTION: Final = "ajcc-convention"
+TAG_DISPLAY: Final = {
+    TAG_ACCEPTED: "Recorded from an accepted sarcoma-cds suggestion",
+    TAG_CONVENTION: "Category by the AJCC convention for unrecorded nodal or distant status",
+}
+
+#: ``Source.accepted`` of a value read back from one of our Observations.
+ACCEPTED: Final = "suggestion"
+CONVENTION: Final = "convention"  # an accepted N0/M0 that rests on the AJCC convention
+
+#: Notes on N0 and M0 that rest on the AJCC 8 convention (no NX, no MX for soft tissue sarcoma).
+CONVENTION_NOTE: Final = {
+    "n": (
+        "{value} follows the AJCC 8th edition convention for unrecorded nodal status: no "
+        "regional nodal disease was recorded in the chart when this was written (soft tissue "
+        "sarcoma has no NX). It is not a finding of nodal evaluation."
+    ),
+    "m": (
+        "{value} follows the AJCC 8th edition convention for unrecorded distant status: no "
+        "distant metastasis was recorded in the chart when this was written (there is no MX). "
+        "It is not a finding of staging imaging."
+    ),
+}
+
+# Problem codes of the core that report a disagreement between the chart and the rules (the
+# discrepancy card shows them): markers in the code, and recorded values the rules reject.
+DISCREPANCY_MARKERS: Final = ("disagree", "differs", "discrepan", "conflict", "mismatch")
+REJECTED_RECORDED: Final = frozenset(
+    {"t-invalid-for-site", "t-recorded-tx-with-size", "grade-recorded-for-ungraded-histology"}
+)
+_SCORES = ("differentiation", "mitotic", "necrosis", "total")
+
+
+def disagrees(problem: Problem) -> bool:
+    """Whether a problem of the core reports the chart disagreeing with the AJCC 8 rules."""
+    return problem.code in REJECTED_RECORDED or any(m in problem.code for m in DISCREPANCY_MARKERS)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one tumor's suggestion records.
+
+    ``write``: the kinds to create, in order (``stage``, ``t``, ``n``, ``m``, ``grade``, then
+    the FNCLCC scores ``differentiation``, ``mitotic``, ``necrosis``, ``total``). ``recorded``:
+    the kinds the chart already holds with the same value, with their source. ``assumed``:
+    ``n`` / ``m`` written by the AJCC convention. ``blocked``: why nothing is recorded.
+    """
+
+    write: tuple[str, ...] = ()
+    recorded: tuple[tuple[str, Source], ...] = ()
+    assumed: tuple[str, ...] = ()
+    blocked: str | None = None
+
+    @property
+    def is_recorded(self) -> bool:
+        """The chart already holds everything this service would record."""
+        return not self.write and not self.blocked and bool(self.recorded)
+
+
+def plan(report: TumorReport) -> Plan:
+    tumor, a = report.tumor, report.assessment
+    if not a.ajcc_sts:
+        return Plan(blocked="the AJCC 8 soft tissue sarcoma chapters do not cover this tumor")
+    possible = tuple(dict.fromkeys(a.alternatives))
+    if len(possible) > 1:
+        return Plan(
+            blocked="the stage group depends on missing data (possible: "
+            + ", ".join(s.value for s in possible)
+            + ")"
+        )
+    if a.stage is None and a.status is Status.INSUFFICIENT_DATA:
+        return Plan(blocked="no stage group can be assigned yet")
+    if any(disagrees(p) for p in (*a.grade.problems, *a.problems)):
+        return Plan(blocked="the chart's recorded staging disagrees with the AJCC 8 rules")
+    grade_known = a.grade.grade is not Grade.GX
+    if grade_known and grade_rests_on_assumption(tumor, a):
+        return Plan(blocked="the grade depends on the differentiation score, which is not recorded")
+    src = tumor.sources
+    recorded: list[tuple[str, Source]] = []
+    write: list[str] = []
+
+    def consider(kind: str, already: bool) -> None:
+        # Recorded staging is an Observation (an N1 read from a nodal metastasis Condition is
+        # recorded as an N category Observation).
+        if already and kind in src and src[kind].reference.startswith("Observation/"):
+            recorded.append((kind, src[kind]))
+        else:
+            write.append(kind)
+
+    if a.stage is not None:
+        consider("stage", tumor.inputs.stage is a.stage)
+    consider("t", a.t_basis is Basis.RECORDED)
+    consider("n", a.n_basis is Basis.RECORDED)
+    consider("m", a.m_basis is Basis.RECORDED)
+    if grade_known:
+        consider("grade", a.grade.basis is Basis.RECORDED)
+        if "grade" in write:
+            write += _scores(tumor, a)
+    assumed = tuple(
+        k for k, b in (("n", a.n_basis), ("m", a.m_basis)) if b is Basis.ASSUMED and k in write
+    )
+    return Plan(write=tuple(write), recorded=tuple(recorded), assumed=assumed)
+
+
+def _differentiation_assumed(a: Assessment) -> bool:
+    return any(p.code == "differentiation-assumed" for p in a.grade.problems)
+
+
+def grade_rests_on_assumption(tumor: PrimaryTumor, a: Assessment) -> bool:
+    """Whether the computed grade would change with another differentiation score (1-3) than
+    the one assumed for an unspecific histology (the core's ``differentiation-assumed``)."""
+    if a.grade.basis is Basis.RECORDED or not _differentiation_assumed(a):
+        return False
+    grades = {fnclcc_grade(replace(tumor.inputs, differentiation=d)).grade for d in (1, 2, 3)}
+    return len(grades) > 1
+
+
+def _scores(tumor: PrimaryTumor, a: Assessment) -> list[str]:
+    """FNCLCC component scores recorded with a computed grade: an assumed differentiation
+    score (and the total resting on it) is never written, nor one the chart already states."""
+    scores = a.grade.scores
+    assumed = _differentiation_assumed(a)
+    out = []
+    stated = "differentiation" in tumor.sources
+    if scores.differentiation is not None and not assumed and not stated:
+        out.append("differentiation")
+    if scores.mitotic is not None:
+        out.append("mitotic")
+    if scores.necrosis is not None:
+        out.append("necrosis")
+    if scores.total is not None and not assumed:
+        out.append("total")
+    return out
+
+
+def identifier(tumor: PrimaryTumor, kind: str, value: str) -> dict[str, str]:
+    """``IDENTIFIER_SYSTEM|<Condition id>-<kind>-<digest>``: the digest covers the Condition,
+    the kind, the value and every staging input with its source, so the same chart gives the
+    same identifier (a second acceptance is recognisable; ``ifNoneExist`` can use it)."""
+    inputs = tumor.inputs
+    material = repr(
+        (
+            tumor.condition,
+            kind,
+            value,
+            tuple(
+                (name, getattr(inputs, name))
+                for name in sorted(inputs.__dataclass_fields__)  # stable field order
+            ),
+            tuple(sorted((k, s.reference, s.date or "") for k, s in tumor.sources.items())),
+        )
+    )
+    digest = hashlib.sha256(material.encode()).hexdigest()[:24]
+    condition_id = tumor.condition.rsplit("/", 1)[-1]
+    return {"system": IDENTIFIER_SYSTEM, "value": f"{condition_id}-{kind}-{digest}"}
+
+
+def tags(convention: bool) -> list[dict[str, str]]:
+    codes_ = [TAG_ACCEPTED, TAG_CONVENTION] if convention else [TAG_ACCEPTED]
+    return [{"system": TAG_SYSTEM, "code": c, "display": TAG_DISPLAY[c]} for c in codes_]
+
+
+def label(report: TumorReport, p: Plan) -> str:
+    """The suggestion's label: what is recorded and, when N0/M0 rest on the AJCC convention,
+    that they were assumed."""
+    a, tumor = report.assessment, report.tumor
+    if "stage" in p.write and a.stage is not None:
+        head = f"Record stage {a.stage.value}"
+    else:
+        values = {
+            "t": f"{tumor.classification.value}{a.t.value}",
+            "n": a.n.value,
+            "m": a.m.value,
+            "grade": a.grade.grade.value,
+        }
+        head = "Record AJCC 8th edition " + " ".join(values[k] for k in p.write if k in values)
+    assumed = [{"n": a.n.value, "m": a.m.value}[k] for k in p.assumed]
+    if not assumed:
+        return head
+    what = {
+        ("n",): "no nodal disease recorded",
+        ("m",): "no distant disease recorded",
+        ("n", "m"): "no nodal or distant disease recorded",
+    }[p.assumed]
+    return f"{head} ({' and '.join(assumed)} assumed: {what})"
+
+
+def accepted_observations(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Our own Observations among ``resources`` (identifier system or tag), as
+    ``{"Observation/<id>": ACCEPTED | CONVENTION}``."""
+    out: dict[str, str] = {}
+    for resource in resources:
+        if not isinstance(resource, Mapping) or resource.get("resourceType") != "Observation":
+            continue
+        if not isinstance(resource.get("id"), str):
+            continue
+        idents = resource.get("identifier")
+        ours = isinstance(idents, list) and any(
+            isinstance(i, dict) and i.get("system") == IDENTIFIER_SYSTEM for i in idents
+        )
+        meta = resource.get("meta")
+        tag_list = meta.get("tag") if isinstance(meta, dict) else None
+        found = {
+            t.get("code")
+            for t in tag_list or ()
+            if isinstance(t, dict) and t.get("system") == TAG_SYSTEM
+        }
+        if ours or TAG_ACCEPTED in found:
+            kind = CONVENTION if TAG_CONVENTION in found else ACCEPTED
+            out[f"Observation/{resource['id']}"] = kind
+    return out
+
+
+def mark_accepted(tumor: PrimaryTumor, ours: Mapping[str, str]) -> PrimaryTumor:
+    """``tumor`` with the sources that are our own accepted Observations marked as such."""
+    if not ours or not any(s.reference in ours for s in tumor.sources.values()):
+        return tumor
+    sources = {
+        k: replace(s, accepted=ours[s.reference]) if s.reference in ours else s
+        for k, s in tumor.sources.items()
+    }
+    return replace(tumor, sources=sources)
+
+
+__all__ = [
+    "ACCEPTED",
+    "CONVENTION",
+    "IDENTIFIER_SYSTEM",
+    "TAG_SYSTEM",
+    "Plan",
+    "accepted_observations",
+    "disagrees",
+    "identifier",
+    "label",
+    "mark_accepted",
+    "plan",
+]
