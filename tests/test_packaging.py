@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_license_file_is_the_apache_2_license_pyproject_names() -> None:
     with (ROOT / "pyproject.toml").open("rb") as handle:
-        assert tomllib.load(handle)["project"]["license"] == {"text": "Apache-2.0"}
+        assert tomllib.load(handle)["project"]["license"] == "Apache-2.0"  # SPDX expression
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert "Apache License" in text
     assert "Version 2.0, January 2004" in text
