@@ -265,7 +265,13 @@ def _install_routes(
         hook_request = _parse(HookRequest, await request.body())
         if service.hook in ORDER_HOOKS:  # order review: hooks/services/order_review.py
             return await review_orders(
-                request, service, hook_request, identity, settings=cfg, new_id=uuid_factory
+                request,
+                service,
+                hook_request,
+                identity,
+                settings=cfg,
+                new_id=uuid_factory,
+                limiter=limiter(),
             )
         if hook_request.hook != service.hook:
             raise BadRequest(f"service {service.id} answers the {service.hook} hook only")
