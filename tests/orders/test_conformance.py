@@ -390,7 +390,7 @@ async def test_work_per_order_call_is_bounded_like_patient_view(client: httpx.As
     # Thirty myxoid liposarcoma Conditions at thirty body sites (so none merges with another)
     # and one pazopanib order: the default bounds stage at most 10 primaries and answer at most
     # 50 cards, the last of which names what was left out (hooks.services.bounds).
-    conditions, observations = chart("8852/3", m="cM1")
+    conditions, _ = chart("8852/3", m="cM1")
     many = []
     for index in range(30):
         copy = dict(conditions[0], id=f"sarcoma-{index}")
