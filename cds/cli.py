@@ -19,12 +19,15 @@ from cds.histology import is_icdo3
 from cds.model import Grade, M, N, SiteGroup, T, TumorInputs
 from cds.numbers import MAX_CHARS, Verdict, check, shown
 from cds.report import assessment_json, assessment_text
+from cds.tables import table
 
 EXIT_BAD_INPUT = 2
 PROG = "sarcoma-cds stage"
 SITES = tuple(s.value for s in SiteGroup)
 T_PATTERN = re.compile(r"(?:y?[cp])?T([0-4X])([abc]?)", re.IGNORECASE)
 TOPOGRAPHY_PATTERN = re.compile(r"C\d{2}(\.\d)?", re.IGNORECASE)
+TOPOGRAPHY_CATEGORIES = table("icdo3-topography-categories")
+REGIONS = table("icdo3-topography-regions")
 
 
 class BadInput(ValueError):
@@ -45,7 +48,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "to the size. Exit status 0 on success, 2 on bad input."
         ),
     )
-    p.add_argument("--site", metavar="{" + ",".join(SITES) + "}", help="AJCC site group")
+    required = p.add_argument_group("required arguments")
+    required.add_argument(
+        "--site", required=True, metavar="{" + ",".join(SITES) + "}", help="AJCC site group"
+    )
     p.add_argument("--size-cm", metavar="X", help="greatest dimension of the tumor in cm")
     p.add_argument("--histology", metavar="ICDO3", help="ICD-O-3 morphology, e.g. 8890/3")
     p.add_argument("--topography", metavar="CXX.X", help="ICD-O-3 topography, e.g. C49.2")
@@ -123,11 +129,39 @@ def _histology(raw: str | None) -> str | None:
 
 
 def _topography(raw: str | None) -> str | None:
+    """An ICD-O-3 topography whose category exists (table ``icdo3-topography-categories``)."""
     if raw is None:
         return None
     if not TOPOGRAPHY_PATTERN.fullmatch(raw.strip()):
         raise BadInput(f"--topography must be an ICD-O-3 topography such as C49.2, not {raw!r}")
-    return raw.strip().upper()
+    code = raw.strip().upper()
+    row = TOPOGRAPHY_CATEGORIES.first(topography=code if "." in code else code + ".")
+    if row is None or row.text("kind") == "not-icdo3":
+        raise BadInput(
+            f"--topography {code} is not an ICD-O-3 topography (categories C00-C80 less those "
+            "ICD-O does not use; table icdo3-topography-categories), e.g. C49.2"
+        )
+    return code
+
+
+def topography_warning(site: SiteGroup | None, topography: str | None) -> str | None:
+    """Why a valid topography looks wrong for ``site``, or None.
+
+    Trunk and extremity sarcomas (AJCC 8 ch. 41) lie in the soft tissue topographies of the
+    limbs and trunk (table ``icdo3-topography-regions``: C47.1-C47.6, C49.1-C49.6); any other
+    code (an organ such as C34.1 lung, or the head and neck C49.0) probably belongs to another
+    site group. Other site groups include organ sites (ch. 40, 42) and are not checked.
+    """
+    if topography is None or site is not SiteGroup.TRUNK_EXTREMITY:
+        return None
+    region = REGIONS.first(topography=topography)
+    if region is not None and region.text("region") in {"limb", "trunk"}:
+        return None
+    return (
+        f"--topography {topography} is not a trunk or limb soft tissue topography (ICD-O-3 "
+        "C47.1-C47.6, C49.1-C49.6; table icdo3-topography-regions), yet --site is "
+        "trunk-extremity: staged by --site; check the site group and the code"
+    )
 
 
 def _differentiation(raw: str | None) -> int | None:
@@ -217,6 +251,9 @@ def run_stage(args: argparse.Namespace) -> int:
     except BadInput as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    warning = topography_warning(inputs.site, inputs.topography)
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     assessment = assess(inputs)
     if args.json:
         print(json.dumps(assessment_json(assessment), indent=2, ensure_ascii=False))

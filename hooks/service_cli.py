@@ -6,7 +6,11 @@ Registration is cheap; uvicorn, FastAPI and the feedback store are imported in t
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,11 @@ def register(subparsers: Any) -> None:
         type=int,
         default=None,
         help="worker processes (default: SARCOMA_CDS_WORKERS, else 1)",
+    )
+    serve.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the parent process (e.g. make) ends (Linux; used by `make run`)",
     )
     serve.set_defaults(handler=_serve)
 
@@ -56,28 +65,26 @@ def _settings() -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if settings is None:
-        return EXIT_CONFIG
     if not 0 < args.port < 65536:
         print(f"sarcoma-cds: --port {args.port} is not a TCP port", file=sys.stderr)
+        return EXIT_CONFIG
+    cannot = _cannot_listen(args.host, args.port)
+    if cannot is not None:
+        print(f"sarcoma-cds: cannot listen on {args.host}:{args.port}: {cannot}", file=sys.stderr)
+        return EXIT_CONFIG
+    from hooks.web.preflight import configuration_problem  # noqa: PLC0415
+
+    # Every problem uvicorn would otherwise meet at import or start-up, as one line.
+    problem = configuration_problem()
+    if problem is not None:
+        print(f"sarcoma-cds: configuration error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    settings = _settings()
+    if settings is None:  # pragma: no cover (checked above)
         return EXIT_CONFIG
     from hooks.web.settings import AUTH_OFF_WARNING  # noqa: PLC0415
 
     if settings.auth:
-        try:
-            from hooks.auth import AuthConfig  # noqa: PLC0415
-
-            AuthConfig.from_settings(settings)
-        except ValueError as exc:
-            print(
-                f"sarcoma-cds: client authentication is on (SARCOMA_CDS_AUTH, the default) but "
-                f"not configured: {exc}\n"
-                "  Configure it (SECURITY.md), or for local development only run with "
-                "SARCOMA_CDS_AUTH=off.",
-                file=sys.stderr,
-            )
-            return EXIT_CONFIG
         print("sarcoma-cds: authentication ON: CDS clients must send a JWT from a trusted issuer")
     else:
         banner = "!" * 78
@@ -95,7 +102,10 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"sarcoma-cds: feedback and replay database: {describe(settings.db)}")
     print(f"sarcoma-cds: discovery at http://{args.host}:{args.port}/cds-services")
 
+    if args.exit_with_parent:
+        _exit_with_parent()
     from hooks.ops.serving import metrics_directory  # noqa: PLC0415
+    from hooks.web.server import uvicorn_options  # noqa: PLC0415
 
     with metrics_directory():
         import uvicorn  # noqa: PLC0415
@@ -119,8 +129,57 @@ def _serve(args: argparse.Namespace) -> int:
             access_log=False,  # the app logs one line per request, with its correlation id
             # SIGTERM: stop accepting, let requests in flight finish (up to this many seconds)
             timeout_graceful_shutdown=round(settings.shutdown_timeout),
+            **uvicorn_options(settings),  # connection limits and timeouts (hooks.web.server)
         )
     return 0
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why uvicorn could not bind ``host:port`` (a bad --host, a port in use), or None."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except (OSError, UnicodeError) as exc:
+        return getattr(exc, "strerror", None) or str(exc)
+    return None
+
+
+def _exit_with_parent() -> None:
+    """Ask Linux to send SIGTERM when the parent ends (prctl PR_SET_PDEATHSIG), so that
+    killing ``make run`` stops the server it started; elsewhere a no-op."""
+    import ctypes  # noqa: PLC0415
+    import ctypes.util  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    parent = os.getppid()
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    pr_set_pdeathsig = 1
+    if libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0) != 0:
+        return
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _not_a_feedback_database(path: Path) -> str | None:
+    """Why ``path`` is not a sarcoma-cds SQLite feedback database (read only: an export must
+    never write into somebody else's file), or None."""
+    if not path.is_file():
+        return f"no feedback database at {path}"
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'"
+            ).fetchone()
+    except sqlite3.Error as exc:
+        return f"{path} is not a sarcoma-cds feedback database ({exc})"
+    if found is None:
+        return f"{path} is not a sarcoma-cds feedback database (no feedback table)"
+    return None
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -137,9 +196,10 @@ def _export(args: argparse.Namespace) -> int:
         db = settings.db
     if not is_postgres_url(db):
         db = Path(db)
-        if not db.is_file():
-            print(f"sarcoma-cds: no feedback database at {db}", file=sys.stderr)
-            return 1
+        problem = _not_a_feedback_database(db)
+        if problem is not None:
+            print(f"sarcoma-cds feedback export: {problem}", file=sys.stderr)
+            return EXIT_CONFIG
     database = open_database(db)
     out = sys.stdout.buffer
     try:
@@ -147,8 +207,11 @@ def _export(args: argparse.Namespace) -> int:
         for record in database.feedback.export():
             out.write(orjson.dumps(record.as_json()) + b"\n")
     except StoreUnavailable:
-        print(f"sarcoma-cds: the database {describe(db)} cannot be reached", file=sys.stderr)
-        return 1
+        print(
+            f"sarcoma-cds feedback export: the database {describe(db)} cannot be reached",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     finally:
         database.close()
     out.flush()

@@ -1,6 +1,6 @@
 """The Dockerfile, read as instructions (no Docker engine runs on the development machines):
 slim base, dependencies before source, non-root user, a health check the app answers, and
-``sarcoma-cds serve`` (uvicorn serving hooks.app:app) as the command."""
+``sarcoma-cds serve`` (installed in the image) serving hooks.app:app."""
 
 from __future__ import annotations
 
@@ -67,8 +67,9 @@ async def test_the_health_check_and_the_command_match_the_app(tmp_path: Path) ->
     steps = dict(instructions())
     assert "/healthz" in steps["HEALTHCHECK"]
     command = json.loads(steps["CMD"])
-    assert command[:4] == ["python", "-m", "hooks.cli", "serve"]  # uvicorn via serve
-    assert build_parser().parse_args(command[3:]).port == 8080
+    # the installed `sarcoma-cds serve`: checks the configuration, runs uvicorn with the limits
+    assert command[:2] == ["sarcoma-cds", "serve"]
+    assert build_parser().parse_args(command[1:]).port == 8080
     app = create_app(Settings(auth=False, db=tmp_path / "feedback.sqlite3"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -79,3 +80,14 @@ async def test_the_health_check_and_the_command_match_the_app(tmp_path: Path) ->
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_the_image_installs_the_package_so_the_command_is_on_the_path() -> None:
+    runs = [rest for k, rest in instructions() if k == "RUN"]
+    assert any("pip install --no-compile --no-deps /app" in r for r in runs)
+    assert any("sarcoma-cds --version" in r for r in runs)
+    copied = " ".join(rest for k, rest in instructions() if k == "COPY")
+    for needed in ("README.md", "LICENSE"):  # pyproject.toml names them
+        assert needed in copied
+    env = " ".join(rest for k, rest in instructions() if k == "ENV")
+    assert "PYTHONPATH" not in env  # the installed package runs, not the source tree

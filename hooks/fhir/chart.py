@@ -11,6 +11,7 @@ from typing import Any
 
 from hooks.fhir import conditions, r4b
 from hooks.fhir.read import IGNORED_STATUSES, JSON, as_list, reference
+from hooks.fhir.text import visible
 
 _TYPES = frozenset({"Condition", "Observation", "BodyStructure"})
 
@@ -109,7 +110,9 @@ def _flatten(items: Iterable[Any], out: list[JSON], data: Chart) -> None:
             _flatten((e["resource"] for e in entries if "resource" in e), out, data)
         elif item["resourceType"] == "OperationOutcome":
             issues = [i for i in as_list(item.get("issue")) if isinstance(i, Mapping)]
-            said = next((str(i.get("diagnostics")) for i in issues if i.get("diagnostics")), None)
+            said = next(
+                (visible(str(i.get("diagnostics"))) for i in issues if i.get("diagnostics")), None
+            )
             data.notes.append(
                 "The data source reported an error (OperationOutcome), ignored"
                 + (f": {said}" if said else "")

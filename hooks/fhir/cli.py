@@ -64,11 +64,37 @@ def load(path: Path) -> dict[str, Any]:
         raise InputError(
             f"{path}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno})"
         ) from None
-    except ValueError as error:  # e.g. nested too deeply
-        raise InputError(f"{path}: not usable JSON ({str(error)[:120]})") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deep to read") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"{path}: JSON that cannot be read ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise InputError(f"{path}: not a FHIR resource or Bundle (no resourceType)")
     return data
+
+
+def patients_in(resources: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Every patient id the input names: Patient ids and the subjects of clinical resources."""
+    from hooks.fhir.extract import subject_of  # noqa: PLC0415
+
+    ids = {str(r["id"]) for r in resources if r["resourceType"] == "Patient" and r.get("id")}
+    for resource in resources:
+        subject = subject_of(resource)
+        if subject is not None and subject.startswith("Patient/"):
+            ids.add(subject.removeprefix("Patient/"))
+    return ids
+
+
+def check_patient(patient: str, resources: Sequence[Mapping[str, Any]]) -> str:
+    """``--patient``: it must be named in the input, or a typo would read as "no sarcoma"."""
+    known = patients_in(resources)
+    if patient not in known:
+        listed = ", ".join(sorted(known)[:10]) or "none"
+        raise InputError(
+            f"--patient {patient}: no Patient/{patient} and no resource about it in the input "
+            f"(patients in the input: {listed})"
+        )
+    return patient
 
 
 def infer_patient(resources: Sequence[Mapping[str, Any]]) -> str:
@@ -112,7 +138,9 @@ def _stage_fhir(args: argparse.Namespace) -> int:
     try:
         documents = [load(path) for path in args.files]
         resources, _ = flatten(documents)
-        patient = args.patient or infer_patient(resources)
+        patient = (
+            check_patient(args.patient, resources) if args.patient else infer_patient(resources)
+        )
     except InputError as error:
         print(f"sarcoma-cds stage-fhir: {error}", file=sys.stderr)
         return EXIT_USAGE

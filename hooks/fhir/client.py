@@ -2,7 +2,9 @@
 
 One ``httpx.AsyncClient`` per application (created in the app's lifespan) is shared by all
 requests. Redirects are never followed and ``next`` links are followed only while they stay on
-the same ``fhirServer``, so the access token is never sent anywhere else. Failures raise
+the same ``fhirServer`` after normalization (``hooks.fhir.urls``: dot segments, plain or
+percent-encoded, are resolved before the comparison and the normalized URL is the one
+requested), so the access token is never sent anywhere else. Failures raise
 :class:`FhirError` with a message safe to show (no token, no response body).
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 import httpx
 
 from hooks.fhir import json_numbers
+from hooks.fhir.urls import OutsideBase, under_base
 
 FHIR_ACCEPT = "application/fhir+json, application/json;q=0.9"
 #: Largest FHIR response (one resource or one search page) read; a compromised or broken
@@ -109,8 +112,12 @@ class FhirClient:
         url = next_link(bundle)
         pages = 1
         while url is not None:
-            if not url.startswith(base + "/") and not url.startswith(base + "?"):
-                raise FhirError("a next link points outside fhirServer; it was not followed")
+            try:
+                url = under_base(url, base)
+            except OutsideBase:
+                raise FhirError(
+                    "a next link points outside fhirServer; it was not followed"
+                ) from None
             if pages >= self._max_pages:
                 raise FhirError(f"the search has more than {self._max_pages} pages")
             page = await self._get(url, token)

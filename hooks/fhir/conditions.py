@@ -33,6 +33,7 @@ from hooks.fhir.read import (
     parse_when,
     reference,
 )
+from hooks.fhir.text import visible
 
 
 class Kind(StrEnum):
@@ -204,7 +205,7 @@ _PLACE_NOUNS: Final = {"retroperitoneal": "retroperitoneum", "uterine": "uterus"
 
 
 def _clean(text: str) -> str:
-    return " ".join(_TAG.sub("", text, count=1).split())
+    return " ".join(_TAG.sub("", visible(text), count=1).split())
 
 
 def site_words(text: str) -> str:

@@ -45,9 +45,12 @@ def extract(
     *,
     validate_all: bool = False,
     today: date | None = None,
+    max_primaries: int | None = None,
 ) -> Extraction:
     """Read one patient's resources (single resources and Bundles in any mix). ``today`` is
-    the date the patient's age is computed for (default: today in UTC)."""
+    the date the patient's age is computed for (default: today in UTC). With
+    ``max_primaries``, only the first that many primary sarcomas (in chart order) are read;
+    the others are listed in ``Extraction.left_out``."""
     data = collect(patient_id, resources, validate_all)
     valid: dict[str, bool] = {}
 
@@ -117,7 +120,7 @@ def extract(
     owner = attach(data, primaries=primaries, others=others, findings=findings, targets=targets)
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
     context = Context(data, infos, primaries, others, secondaries, findings, owner, merged)
-    tumors = tuple(tumor(context, ref) for ref in primaries)
+    tumors = tuple(tumor(context, ref) for ref in primaries[:max_primaries])
     patient = [data.patient] if data.patient is not None else []
     age, age_note = clinical.age_years(patient_id, patient, today or datetime.now(UTC).date())
     if age_note:
@@ -138,6 +141,7 @@ def extract(
         unattributed_metastases=unattributed,
         age_years=age,
         out_of_scope=tuple(r for r in others if infos[r].reason == conditions.GIST_REASON),
+        left_out=tuple(primaries[len(tumors) :]),
     )
 
 

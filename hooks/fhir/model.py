@@ -98,6 +98,8 @@ class Extraction:
     # Cancer Conditions coded as a tumor outside the STS chapters that a chart may call a
     # sarcoma (ICD-10-CM C49.A- GIST): not staged, and the data notes card says why.
     out_of_scope: tuple[str, ...] = ()
+    # Primary sarcoma Conditions beyond the per-call limit (hooks.services.bounds): not staged
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

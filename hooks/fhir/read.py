@@ -16,6 +16,7 @@ from cds.model import Grade, M, N, Stage, T
 from cds.numbers import shown
 from hooks.fhir import codes, measures
 from hooks.fhir.model import Source
+from hooks.fhir.text import visible
 
 JSON = Mapping[str, Any]
 
@@ -100,11 +101,11 @@ def concept_text(concept: Any) -> str | None:
     """The concept as a person reads it: its text, else the first display, else None."""
     if not isinstance(concept, Mapping):
         return None
-    if isinstance(concept.get("text"), str) and concept["text"].strip():
-        return str(concept["text"]).strip()
+    if isinstance(concept.get("text"), str) and visible(concept["text"]).strip():
+        return visible(concept["text"]).strip()
     for c in as_list(concept.get("coding")):
         if isinstance(c, Mapping) and isinstance(c.get("display"), str):
-            return str(c["display"])
+            return visible(c["display"])
     return None
 
 
@@ -219,11 +220,16 @@ def _value_options(resource: JSON) -> Iterator[tuple[str | None, str | None, str
     if isinstance(concept, Mapping):
         for c in as_list(concept.get("coding")):
             if isinstance(c, Mapping):
-                yield c.get("system"), c.get("code"), c.get("display")
+                display = c.get("display")
+                yield (
+                    c.get("system"),
+                    c.get("code"),
+                    visible(display) if isinstance(display, str) else display,
+                )
         if concept.get("text"):
-            yield None, None, str(concept["text"])
+            yield None, None, visible(str(concept["text"]))
     if isinstance(resource.get("valueString"), str):
-        yield None, None, resource["valueString"]
+        yield None, None, visible(resource["valueString"])
 
 
 def _value_text(resource: JSON) -> str | None:
@@ -235,7 +241,7 @@ def _value_text(resource: JSON) -> str | None:
         found = codings(concept)
         return found[0][1] if found else None
     value = resource.get("valueString")
-    return value if isinstance(value, str) else None
+    return visible(value) if isinstance(value, str) else None
 
 
 def _category(resource: JSON, feature: str) -> tuple[Any, str | None, list[str], str]:

@@ -15,12 +15,14 @@ order-select for every medication picked in one ordering session on the same cha
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+import anyio
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
@@ -29,7 +31,8 @@ from pydantic import ValidationError
 from cds.therapy import History, is_anthracycline, known_agent, review_agent, tumor_context
 from hooks.cards.therapy import therapy_card
 from hooks.fhir.medications import DraftOrders, draft_orders, medication_history
-from hooks.fhir.model import TumorReport
+from hooks.fhir.model import Extraction, TumorReport
+from hooks.services.bounds import WorkLimits, bounded_cards
 from hooks.services.prefetch import gather_resources
 from hooks.services.registry import CdsService
 from hooks.services.staging import chart_key, stage_patient
@@ -51,19 +54,24 @@ class StagingMemory:
 
     def __init__(self, kept: int = 512) -> None:
         self.kept = kept
-        self._reports: OrderedDict[bytes, tuple[TumorReport, ...]] = OrderedDict()
+        self._reports: OrderedDict[bytes, tuple[Extraction, tuple[TumorReport, ...]]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
-    def reports(self, patient_id: str, chart: list[dict[str, Any]]) -> tuple[TumorReport, ...]:
+    def reports(
+        self, patient_id: str, chart: list[dict[str, Any]], max_primaries: int
+    ) -> tuple[Extraction, tuple[TumorReport, ...]]:
         key = chart_key(patient_id, chart)
         if key is not None:
+            key += max_primaries.to_bytes(4, "big")
             with self._lock:
                 found = self._reports.get(key)
                 if found is not None:
                     self._reports.move_to_end(key)
                     return found
-        _, reports = stage_patient(patient_id, chart)
-        result = tuple(reports)
+        extraction, reports = stage_patient(patient_id, chart, max_primaries=max_primaries)
+        result = (extraction, tuple(reports))
         if key is not None:
             with self._lock:
                 self._reports[key] = result
@@ -111,8 +119,10 @@ async def review_orders(
     *,
     settings: Settings,
     new_id: Callable[[], str],
+    limiter: anyio.CapacityLimiter | None = None,
 ) -> Response:
-    """Answer one order-select or order-sign call."""
+    """Answer one order-select or order-sign call (``limiter``: the worker threads shared with
+    the patient-view service)."""
     if req.hook != service.hook:
         raise BadRequest(f"service {service.id} answers the {service.hook} hook only")
     context = order_context(req)
@@ -131,9 +141,27 @@ async def review_orders(
         principal=identity,
         check_fhir_server=getattr(auth, "check_fhir_server", None),
     )
-    patient_id = context.patientId
+    # Staging, the history search and the cards are CPU work, bounded and run in a worker
+    # thread like the patient-view's (hooks.services.bounds), so a large chart or a long list
+    # of orders never stalls the event loop.
+    review = functools.partial(
+        _review, context.patientId, resources, drafts, reviewed, settings=settings, new_id=new_id
+    )
+    cards = await anyio.to_thread.run_sync(review, limiter=limiter)
+    return _respond(cards)
+
+
+def _review(
+    patient_id: str,
+    resources: list[dict[str, Any]],
+    drafts: DraftOrders,
+    reviewed: Sequence[Any],
+    *,
+    settings: Settings,
+    new_id: Callable[[], str],
+) -> list[Card]:
     chart = [r for r in resources if r.get("resourceType") not in HISTORY_TYPES]
-    reports = STAGED.reports(patient_id, chart)
+    extraction, reports = STAGED.reports(patient_id, chart, settings.max_primaries)
     history = medication_history(patient_id, resources)
     earlier = history.earlier(drafts.resources)
     cards: list[Card] = []
@@ -167,7 +195,8 @@ async def review_orders(
                         new_id=new_id,
                     )
                     cards.append(card)
-    return _respond(cards)
+    limits = WorkLimits(settings.max_primaries, settings.max_cards, settings.max_response_bytes)
+    return bounded_cards(cards, new_id, left_out=extraction.left_out, limits=limits)
 
 
 def _respond(cards: Sequence[Card]) -> Response:

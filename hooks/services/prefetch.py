@@ -11,7 +11,10 @@ Per template key of the request's ``prefetch``:
 - a searchset with a ``next`` link: the first page is used and the rest fetched.
 
 Independent queries run concurrently under one overall deadline. Data that can be neither
-read nor fetched is a 412. Only ``context.patientId`` is ever put into a query.
+read nor fetched is a 412. Only ``context.patientId`` is ever put into a query, and only when
+it is a FHIR id that is not a dot segment (``.`` or ``..`` would turn ``Patient/{id}`` into
+the server root and ``Condition?patient={id}`` into a search of every patient); it is
+percent-encoded all the same.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from hooks.fhir import codes
 from hooks.fhir.client import FhirClient, FhirError, is_error_outcome, next_link, token_of
+from hooks.fhir.urls import has_dot_segments
 from hooks.web.errors import BadRequest, DataUnavailable
 from hooks.web.settings import Settings, is_valid_fhir_id
 from hooks.web.wire import HookRequest
@@ -47,8 +51,10 @@ PREFETCH_TEMPLATES: dict[str, str] = {
 
 
 def render(template: str, patient_id: str) -> str:
-    """Fill a template for a fallback query; the code list is URL-encoded, the id is valid."""
-    path, _, query = template.replace(PATIENT, patient_id).partition("?")
+    """Fill a template for a fallback query; the code list and the id are percent-encoded."""
+    if not is_valid_fhir_id(patient_id):
+        raise BadRequest("context.patientId is not a valid FHIR id")
+    path, _, query = template.replace(PATIENT, quote(patient_id, safe="")).partition("?")
     if not query:
         return path
     params = []
@@ -171,7 +177,7 @@ def _fhir_base(
     parts = urlsplit(base)
     if parts.scheme != "https" and not (settings.allow_insecure_http and parts.scheme == "http"):
         raise BadRequest("fhirServer must be an https URL")
-    if not parts.netloc or parts.query or parts.fragment:
+    if not parts.netloc or parts.query or parts.fragment or has_dot_segments(parts.path):
         raise BadRequest("fhirServer is not a FHIR base URL")
     if check is not None:
         check(principal, base)

@@ -135,13 +135,19 @@ class Pipeline:
     assess: Assess | None = None
 
 
-def default_pipeline() -> Pipeline:
+def default_pipeline(max_primaries: int | None = None) -> Pipeline:
     """The real pipeline: FHIR extraction + the clinical core + mCODE emission.
 
     Imported on first use so that the app (and the CLI) start without loading FHIR models.
+    ``max_primaries`` stops extraction after that many primaries (``hooks.services.bounds``).
     """
     from cds.assess import assess  # noqa: PLC0415
     from hooks.fhir.emit import staging_observations  # noqa: PLC0415
     from hooks.services.staging import stage_patient  # noqa: PLC0415
 
-    return Pipeline(stage=stage_patient, emit=staging_observations, assess=assess)
+    def stage(
+        patient_id: str, resources: Sequence[dict[str, Any]]
+    ) -> tuple[Extraction, list[TumorReport]]:
+        return stage_patient(patient_id, resources, max_primaries=max_primaries)
+
+    return Pipeline(stage=stage, emit=staging_observations, assess=assess)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from hooks.fhir.text import visible_utf8
 from hooks.web.wire import Card, CardsResponse
 
 # Builds the cards with the given id source and effective time (the direct path).
@@ -38,6 +39,11 @@ class Template:
     pieces: tuple[bytes, ...]  # the serialized response split at the prefix
     ids: int  # how many ids the build asked for (slots 00000, 00001, ...)
     notes: int  # data notes from extraction, for the request's log line
+
+    @property
+    def size(self) -> int:
+        """About the bytes of the response (a placeholder is a few bytes longer than an id)."""
+        return sum(len(piece) for piece in self.pieces) + len(self.prefix) * (len(self.pieces) - 1)
 
     def render(self, new_id: Callable[[], str], effective: str) -> bytes:
         """The response with fresh ids (one ``new_id()`` per slot, in order) and ``effective``."""
@@ -74,6 +80,7 @@ def build_template(build: Build, notes: int) -> Template:
     body = orjson.dumps(
         CardsResponse(cards=build(placeholder, prefix + _EFFECTIVE.decode())).wire()
     )
+    body = visible_utf8(body)  # last guard: chart text is cleaned where it is read (hooks.fhir)
     return Template(
         prefix=prefix.encode(), pieces=tuple(body.split(prefix.encode())), ids=ids, notes=notes
     )

@@ -16,15 +16,22 @@ from hooks.fhir.writeback import accepted_observations, mark_accepted
 
 
 def stage_patient(
-    patient_id: str, resources: Iterable[Mapping[str, Any]], *, validate_all: bool = False
+    patient_id: str,
+    resources: Iterable[Mapping[str, Any]],
+    *,
+    validate_all: bool = False,
+    max_primaries: int | None = None,
 ) -> tuple[Extraction, list[TumorReport]]:
     """Read ``resources`` for ``patient_id`` and assess each primary soft tissue sarcoma.
 
     ``validate_all`` validates every resource with ``fhir.resources.R4B`` before reading (the
-    default validates only the resources the result may rest on).
+    default validates only the resources the result may rest on). ``max_primaries`` stages at
+    most that many (``Extraction.left_out`` lists the others).
     """
     resources = list(resources)
-    extraction = extract(patient_id, resources, validate_all=validate_all)
+    extraction = extract(
+        patient_id, resources, validate_all=validate_all, max_primaries=max_primaries
+    )
     # Our own Observations, read back, count as recorded by the clinician who accepted them;
     # the stage card says they came from an accepted suggestion (hooks.fhir.writeback).
     ours = accepted_observations(resources)

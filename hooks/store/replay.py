@@ -39,12 +39,6 @@ class MemoryReplayStore:
         self._lock = threading.Lock()
 
     def remember(self, iss: str, jti: str, expires_at: float) -> bool:
-        try:
-            return self._remember(iss, jti, expires_at)
-        except sqlite3.OperationalError:  # locked past the busy timeout, disk full, ...
-            raise StoreUnavailable("checking the token against replay") from None
-
-    def _remember(self, iss: str, jti: str, expires_at: float) -> bool:
         now = time.time()
         with self._lock:
             for key in [k for k, exp in self._seen.items() if exp <= now]:

@@ -7,6 +7,7 @@ authentication is on fails at start-up (lifespan), never at the first request.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -16,6 +17,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Protocol, TypeVar
 
+import anyio
+import anyio.to_thread
 import httpx
 import orjson
 from fastapi import Depends, FastAPI, Request
@@ -27,17 +30,16 @@ from cds.model import SiteGroup, TumorInputs
 from hooks.api import install as install_api
 from hooks.auth import AuthenticationError as JwtAuthenticationError
 from hooks.auth.redact import install_log_redaction
-from hooks.cards.factory import CardFactory
 from hooks.fhir import json_numbers, r4b, shape
 from hooks.fhir.client import FhirClient
-from hooks.fhir.model import TumorReport
 from hooks.ops import metrics
 from hooks.ops import routes as ops_routes
 from hooks.ops.logs import formatter as log_formatter
+from hooks.services.bounds import WorkLimits, staged_template
 from hooks.services.order_review import ORDER_HOOKS, review_orders
 from hooks.services.prefetch import gather_resources
 from hooks.services.registry import REGISTRY, CdsService, Pipeline, default_pipeline
-from hooks.services.responses import ResponseMemory, build_template
+from hooks.services.responses import ResponseMemory
 from hooks.services.staging import chart_key
 from hooks.smart import install as install_smart
 from hooks.smart import launch_url
@@ -46,6 +48,7 @@ from hooks.store.database import open_database
 from hooks.store.errors import StoreUnavailable
 from hooks.store.feedback import FeedbackRecord, FeedbackStore, add_feedback
 from hooks.store.replay import ReplayStore
+from hooks.web import unknown_routes
 from hooks.web.errors import (
     BadRequest,
     InternalErrorMiddleware,
@@ -58,7 +61,7 @@ from hooks.web.errors import (
 )
 from hooks.web.limits import BodyLimitMiddleware
 from hooks.web.settings import AUTH_OFF_WARNING, LOCALHOST_ORIGIN_REGEX, Settings
-from hooks.web.wire import Card, Discovery, FeedbackRequest, HookRequest
+from hooks.web.wire import Discovery, FeedbackRequest, HookRequest
 
 log = logging.getLogger("hooks.service")
 
@@ -213,6 +216,7 @@ def create_app(
     install_smart(app, cfg, clock=clock, new_id=uuid_factory)
     install_api(app, clock=clock, new_id=uuid_factory)
     ops_routes.install(app, cfg, ping=getattr(store, "ping", ops_routes.no_ping))
+    unknown_routes.install(app)
     return app
 
 
@@ -232,8 +236,21 @@ def _install_routes(
 
     def get_pipeline() -> Pipeline:
         if "p" not in resolved:
-            resolved["p"] = default_pipeline()
+            resolved["p"] = default_pipeline(max_primaries=cfg.max_primaries)
         return resolved["p"]
+
+    work = WorkLimits(
+        max_primaries=cfg.max_primaries,
+        max_cards=cfg.max_cards,
+        max_response_bytes=cfg.max_response_bytes,
+    )
+    limiters: list[anyio.CapacityLimiter] = []
+
+    def limiter() -> anyio.CapacityLimiter:
+        """Calls staged at once (made on first use, inside the running event loop)."""
+        if not limiters:
+            limiters.append(anyio.CapacityLimiter(cfg.staging_threads))
+        return limiters[0]
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -249,7 +266,13 @@ def _install_routes(
         hook_request = _parse(HookRequest, await request.body())
         if service.hook in ORDER_HOOKS:  # order review: hooks/services/order_review.py
             return await review_orders(
-                request, service, hook_request, identity, settings=cfg, new_id=uuid_factory
+                request,
+                service,
+                hook_request,
+                identity,
+                settings=cfg,
+                new_id=uuid_factory,
+                limiter=limiter(),
             )
         if hook_request.hook != service.hook:
             raise BadRequest(f"service {service.id} answers the {service.hook} hook only")
@@ -265,28 +288,25 @@ def _install_routes(
         steps = get_pipeline()
         patient_id = hook_request.context.patientId
         effective = clock().isoformat(timespec="seconds").replace("+00:00", "Z")
-        # Staging and card building are pure CPU work of a millisecond or so per patient: run
-        # inline (a worker thread would add overhead and, under the GIL, no parallelism). A
-        # chart answered before is answered from its remembered template (hooks.services.responses).
+        # A chart answered before is answered from its remembered template
+        # (hooks.services.responses). Staging and card building are CPU work, bounded per call
+        # (hooks.services.bounds) and run in a worker thread, a few at a time, so that a large
+        # chart never stalls the event loop: health checks and other patients are still served.
         key = chart_key(patient_id, resources)
         template = responses.get(key) if key is not None else None
         if template is None:
-            extraction, reports = steps.stage(patient_id, resources)
-            metrics.observe_staging(reports)
-
-            def build(new_id: Callable[[], str], effective_text: str) -> list[Card]:
-                def observations(report: TumorReport) -> list[dict[str, Any]]:
-                    return steps.emit(patient_id, report, effective=effective_text, new_id=new_id)
-
-                factory = CardFactory(
-                    new_uuid=new_id,
-                    observations=observations,
-                    assess=steps.assess,
+            template = await anyio.to_thread.run_sync(
+                functools.partial(
+                    staged_template,
+                    steps,
+                    patient_id,
+                    resources,
+                    work,
                     launch_url=launch_url(cfg),
-                )
-                return factory.cards(extraction, reports)
-
-            template = build_template(build, notes=len(extraction.notes))
+                    observe=metrics.observe_staging,
+                ),
+                limiter=limiter(),
+            )
             if key is not None:
                 responses.put(key, template)
         if template.notes:

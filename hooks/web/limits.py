@@ -3,8 +3,12 @@
 ``BodyLimitMiddleware`` is plain ASGI and sits outermost, so an oversized or pathologically
 nested body is refused before routing, validation or any parser sees it: 413 for a body over
 the byte limit (by ``Content-Length`` or, for a streamed body, by counting) or with too many
-FHIR resources, 400 for JSON nested deeper than the limit. Each refusal is an
-OperationOutcome.
+FHIR resources, 400 for JSON nested deeper than the limit, 415 for a POST, PUT or PATCH whose
+``Content-Type`` is not JSON (``application/json`` or ``application/fhir+json``, parameters
+allowed; the SMART worksheet's pages also take HTML forms). The service parses its bodies as
+JSON whatever the header says, so a body labelled ``text/plain`` must not slip past the JSON
+checks: every body that reaches the application has been checked, whatever its declared
+type. Each refusal is an OperationOutcome.
 """
 
 from __future__ import annotations
@@ -37,6 +41,15 @@ _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _NOT_SYNTAX = bytes(set(range(256)) - set(b'"[]{}'))
 _BRACKET_STEPS = bytes.maketrans(b"{[}]", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
+
+
+#: Media types a body may be declared as (RFC 9110 section 8.3.1: type and subtype are
+#: case-insensitive; parameters such as ``charset`` are allowed and ignored).
+JSON_MEDIA_TYPES = frozenset({"application/json", "application/fhir+json"})
+#: Paths whose routes parse HTML forms, not JSON: the SMART worksheet's pages
+#: (hooks.smart.pages). No media type is required there; their bodies are still checked.
+FORM_PATH_PREFIXES = ("/smart/",)
+_METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 class LimitExceeded(Exception):
@@ -172,6 +185,11 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if scope.get("method") in _METHODS_WITH_BODY and not _accepted(
+            scope.get("path", ""), headers.get("content-type", "")
+        ):
+            await _refuse(scope, receive, send, _unsupported(headers.get("content-type")))
+            return
         maximum = self.limits.max_body_bytes
         declared = headers.get("content-length")
         if declared is not None:
@@ -198,7 +216,7 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if body and _is_json(headers.get("content-type", "")):
+        if body:  # checked whatever the declared type: the application parses every body as JSON
             try:
                 check_json_body(body, self.limits)
             except LimitExceeded as exc:
@@ -219,7 +237,20 @@ class BodyLimitMiddleware:
 
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
+    return media in JSON_MEDIA_TYPES
+
+
+def _accepted(path: str, content_type: str) -> bool:
+    """JSON anywhere; on the worksheet's form paths, whatever the page's own parser decides
+    (a form, or nothing: a POST without a session is answered by the route)."""
+    return _is_json(content_type) or path.startswith(FORM_PATH_PREFIXES)
+
+
+def _unsupported(content_type: str | None) -> LimitExceeded:
+    shown = "no Content-Type" if not content_type else f"Content-Type {content_type[:60]!r}"
+    return LimitExceeded(
+        415, "not-supported", f"{shown}: send application/json or application/fhir+json"
+    )
 
 
 def _too_large(maximum: int) -> LimitExceeded:

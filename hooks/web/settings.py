@@ -48,6 +48,16 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if value < minimum:
+            raise ValueError(f"expected an integer of at least {minimum}")
+        return value
+
+    return parse
+
+
 def _parse_origins(raw: str) -> tuple[str, ...]:
     origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
     for origin in origins:
@@ -256,6 +266,60 @@ class Settings:
             "Seconds `serve` lets requests in flight finish after SIGTERM",
         ),
     )
+    max_primaries: int = field(
+        default=10,
+        metadata=_m(
+            _parse_positive_int, "Most primary sarcomas staged per call; a card names the rest"
+        ),
+    )
+    max_cards: int = field(
+        default=50,
+        metadata=_m(
+            _parse_at_least(2), "Most cards per response; the last one says what was left out"
+        ),
+    )
+    max_response_bytes: int = field(
+        default=2 * 1024 * 1024,
+        metadata=_m(
+            _parse_at_least(65536),
+            "Largest card response (bytes); a larger one is replaced by a card saying so",
+        ),
+    )
+    staging_threads: int = field(
+        default=4,
+        metadata=_m(
+            _parse_positive_int, "Calls staged at once per worker, in threads off the event loop"
+        ),
+    )
+    limit_concurrency: int = field(
+        default=100,
+        metadata=_m(
+            _parse_positive_int,
+            "`serve`: most connections and requests at once per worker; more are answered 503",
+        ),
+    )
+    backlog: int = field(
+        default=256,
+        metadata=_m(_parse_positive_int, "`serve`: connections waiting to be accepted (listen)"),
+    )
+    timeout_keep_alive: int = field(
+        default=5,
+        metadata=_m(_parse_positive_int, "`serve`: seconds an idle keep-alive connection is kept"),
+    )
+    request_timeout: float = field(
+        default=30.0,
+        metadata=_m(
+            _parse_positive_float,
+            "`serve`: seconds a client has to send a whole request from its first byte",
+        ),
+    )
+    max_header_bytes: int = field(
+        default=16384,
+        metadata=_m(
+            _parse_at_least(1024),
+            "`serve`: most bytes of an unfinished request head buffered; 400 above",
+        ),
+    )
     strict_fhir: bool = field(
         default=False,
         metadata=_m(
@@ -315,5 +379,6 @@ AUTH_OFF_WARNING = (
 
 
 def is_valid_fhir_id(value: str) -> bool:
-    """FHIR R4 ``id`` datatype: 1-64 of [A-Za-z0-9-.]."""
-    return re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", value) is not None
+    """FHIR R4 ``id`` datatype: 1-64 of [A-Za-z0-9-.], and not ``.`` or ``..``: in a URL those
+    are dot segments (RFC 3986 section 5.2.4), so ``Patient/..`` would name the server root."""
+    return re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", value) is not None and value not in {".", ".."}

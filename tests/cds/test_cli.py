@@ -104,7 +104,6 @@ def test_text_output_gx_shows_alternatives(capsys: pytest.CaptureFixture[str]) -
 
 
 BAD_INPUT = {
-    "site missing": ([], "--site is required"),
     "site unknown": (["--site", "arm"], "--site must be one of"),
     "size negative": (["--site", "trunk-extremity", "--size-cm", "-1"], "--size-cm"),
     "size zero": (["--site", "trunk-extremity", "--size-cm", "0"], "--size-cm"),
@@ -174,3 +173,61 @@ def test_console_script_json_is_one_object() -> None:
     assert out["stage"] == "IIIB"
     assert out["alternatives"] == ["IIIB"]
     assert "node-positive-surgery-lymphadenectomy" in [o["id"] for o in out["treatment"]]
+
+
+def test_site_is_a_required_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse itself requires --site (exit 2, one line), and --help lists it as required."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["stage", "--size-cm", "4"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "the following arguments are required: --site" in err
+    with pytest.raises(SystemExit):
+        main(["stage", "--help"])
+    usage = capsys.readouterr().out
+    assert "required arguments:\n  --site" in usage
+    assert "[--site" not in usage  # not shown as optional in the usage line
+
+
+@pytest.mark.parametrize("code", ["C99.9", "C43.1", "C81.0", "C59", "C27.0"])
+def test_topographies_that_are_not_icdo3_are_refused(
+    code: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stage", "--site", "trunk-extremity", "--topography", code]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("sarcoma-cds stage: error: --topography")
+    assert code in line
+    assert "icdo3-topography-categories" in line
+
+
+@pytest.mark.parametrize("code", ["C34.1", "C49.0", "C16.2", "C48.0"])
+def test_an_organ_topography_with_trunk_extremity_is_staged_with_a_warning(
+    code: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["stage", "--site", "trunk-extremity", "--size-cm", "4", "--topography", code]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    [line] = captured.err.splitlines()
+    assert line.startswith("sarcoma-cds stage: warning: --topography")
+    assert "icdo3-topography-regions" in line
+    assert "T1" in captured.out
+
+
+@pytest.mark.parametrize(
+    ("site", "code"),
+    [
+        ("trunk-extremity", "C49.2"),
+        ("trunk-extremity", "C47.3"),
+        ("visceral", "C34.1"),
+        ("visceral", "C16.2"),
+        ("retroperitoneum", "C48.0"),
+        ("head-neck", "C49.0"),
+        ("head-neck", "C32.1"),
+    ],
+)
+def test_fitting_topographies_are_accepted_silently(
+    site: str, code: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stage", "--site", site, "--size-cm", "4", "--topography", code]) == 0
+    assert capsys.readouterr().err == ""

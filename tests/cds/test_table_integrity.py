@@ -71,6 +71,7 @@ RULE_DOMAINS: dict[str, dict[str, Sequence[Query]]] = {
     "icdo3-topography-regions": {
         "topography": [None, "C49.0", "C47.1", "C49.2", "C49.3", "C49.6", "C48.0", "C54.1"]
     },
+    "icdo3-topography-categories": {"topography": [None, "C49.2", "C48.0", "C34.1", "C99.9"]},
     "pdq-treatment-extent": {
         "m": ["M0", "M1"],
         "n": ["N0", "N1"],

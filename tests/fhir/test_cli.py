@@ -174,3 +174,27 @@ def test_missing_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path
     code, _, err = run(capsys, str(tmp_path / "nope.json"))
     assert code == 2
     assert "no such file" in err
+
+
+@pytest.mark.parametrize("output", [(), ("--json",), ("--fhir-out",)])
+def test_a_patient_not_in_the_input_is_an_error_not_no_sarcoma(
+    capsys: pytest.CaptureFixture[str], output: tuple[str, ...]
+) -> None:
+    """A typo in --patient used to print "No primary soft tissue sarcoma found" and exit 0."""
+    files = (fixture("mcode-stu4-thigh-leiomyosarcoma.json"), fixture("second-patient.json"))
+    code, out, err = run(capsys, *files, *output, "--patient", "pat-lsm")
+    assert code == 2
+    assert out == ""
+    [line] = err.splitlines()
+    assert line.startswith("sarcoma-cds stage-fhir: --patient pat-lsm: ")
+    assert "pat-lms" in line  # the patients the input does name
+
+
+def test_a_patient_named_only_as_a_subject_is_accepted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(
+        capsys, fixture("mcode-stu4-thigh-leiomyosarcoma.json"), "--patient", "pat-lms"
+    )
+    assert code == 0
+    assert "Leiomyosarcoma" in out

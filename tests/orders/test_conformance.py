@@ -384,3 +384,31 @@ async def test_discovery_describes_both_order_services(client: httpx.AsyncClient
             "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
             "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
         }
+
+
+async def test_work_per_order_call_is_bounded_like_patient_view(client: httpx.AsyncClient) -> None:
+    # Thirty myxoid liposarcoma Conditions at thirty body sites (so none merges with another)
+    # and one pazopanib order: the default bounds stage at most 10 primaries and answer at most
+    # 50 cards, the last of which names what was left out (hooks.services.bounds).
+    conditions, _ = chart("8852/3", m="cM1")
+    many = []
+    for index in range(30):
+        copy = dict(conditions[0], id=f"sarcoma-{index}")
+        copy["bodySite"] = [{"text": f"site {index}"}]
+        many.append(copy)
+    body = order_request(
+        "order-sign",
+        [sandbox_order("867502", "pazopanib 200 MG Oral Tablet", rid="a")],
+        conditions=many,
+        observations=[],
+    )
+    response = await call(client, SIGN, body)
+    cards = response.json()["cards"]
+    assert len(cards) <= Settings().max_cards
+    notice = cards[-1]
+    assert notice["indicator"] == "warning"
+    left_out = notice["detail"].replace("\\", "")  # Markdown escapes removed
+    assert "Not staged:" in left_out
+    assert "Condition/sarcoma-29" in left_out
+    assert "Condition/sarcoma-9," not in left_out  # the first ten were staged and reviewed
+    assert 1 < len(cards) <= Settings().max_primaries * 3 + 1

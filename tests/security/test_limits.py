@@ -24,6 +24,7 @@ from hooks.web.limits import _quick_depth as quick_depth
 
 pytestmark = pytest.mark.anyio
 
+JSON = {"content-type": "application/json"}
 LIMITS = Limits(max_body_bytes=10_000, max_json_depth=20, max_resources=5)
 
 
@@ -60,12 +61,13 @@ def nested(depth: int) -> str:
 
 
 async def test_body_within_limit_reaches_the_app(client: httpx.AsyncClient) -> None:
-    response = await client.post("/echo", content=b"x" * 9_000)
+    response = await client.post("/echo", content=b"x" * 9_000, headers=JSON)
     assert response.json() == {"bytes": 9_000}
 
 
 async def test_declared_content_length_over_limit_is_413(client: httpx.AsyncClient) -> None:
-    assert_outcome(await client.post("/echo", content=b"x" * 10_001), 413, "too-long")
+    response = await client.post("/echo", content=b"x" * 10_001, headers=JSON)
+    assert_outcome(response, 413, "too-long")
 
 
 async def test_streamed_body_over_limit_is_413(client: httpx.AsyncClient) -> None:
@@ -73,7 +75,7 @@ async def test_streamed_body_over_limit_is_413(client: httpx.AsyncClient) -> Non
         for _ in range(100):
             yield b"x" * 1_000
 
-    response = await client.post("/echo", content=chunks())
+    response = await client.post("/echo", content=chunks(), headers=JSON)
     assert "content-length" not in response.request.headers
     assert_outcome(response, 413, "too-long")
 
@@ -83,7 +85,8 @@ async def test_streamed_body_within_limit_is_replayed_whole(client: httpx.AsyncC
         for _ in range(9):
             yield b"y" * 1_000
 
-    assert (await client.post("/echo", content=chunks())).json() == {"bytes": 9_000}
+    response = await client.post("/echo", content=chunks(), headers=JSON)
+    assert response.json() == {"bytes": 9_000}
 
 
 async def test_lying_content_length_is_still_capped() -> None:
@@ -106,7 +109,7 @@ async def test_lying_content_length_is_still_capped() -> None:
         "root_path": "",
         "scheme": "http",
         "query_string": b"",
-        "headers": [(b"content-length", b"10")],
+        "headers": [(b"content-length", b"10"), (b"content-type", b"application/json")],
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
         "http_version": "1.1",
@@ -130,7 +133,7 @@ async def test_invalid_content_length_is_400(value: str) -> None:
         "type": "http",
         "method": "POST",
         "path": "/echo",
-        "headers": [(b"content-length", value.encode())],
+        "headers": [(b"content-length", value.encode()), (b"content-type", b"application/json")],
     }
     await middleware(scope, receive, send)
     assert sent[0]["status"] == 400
@@ -184,11 +187,61 @@ async def test_too_many_resources_is_413(client: httpx.AsyncClient) -> None:
     assert (await client.post("/echo", json={"prefetch": {"obs": bundle}})).status_code == 200
 
 
-async def test_non_json_bodies_skip_json_checks(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/echo", content=nested(50), headers={"content-type": "text/plain"}
-    )
-    assert response.status_code == 200
+NOT_JSON_TYPES = (
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/xml",
+    "application/json-patch+json",
+    "application/jsonx",
+)
+
+
+@pytest.mark.parametrize("content_type", NOT_JSON_TYPES)
+async def test_a_body_not_declared_json_is_415(
+    client: httpx.AsyncClient, content_type: str
+) -> None:
+    """The declared type no longer decides whether the limits apply: a deep or resource-heavy
+    JSON body sent as text, form or multipart is refused before any parser sees it."""
+    for body in (nested(50), json.dumps(many_resources(6)), '{"hook": "patient-view"}'):
+        response = await client.post("/echo", content=body, headers={"content-type": content_type})
+        assert_outcome(response, 415, "not-supported")
+
+
+async def test_a_body_without_content_type_is_415(client: httpx.AsyncClient) -> None:
+    response = await client.post("/echo", content=nested(50))
+    assert "content-type" not in response.request.headers
+    assert_outcome(response, 415, "not-supported")
+    assert "no Content-Type" in response.json()["issue"][0]["diagnostics"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/fhir+json",
+        "Application/JSON; charset=utf-8",
+        "application/fhir+json;fhirVersion=4.0",
+    ],
+)
+async def test_json_types_with_parameters_are_accepted_and_checked(
+    client: httpx.AsyncClient, content_type: str
+) -> None:
+    headers = {"content-type": content_type}
+    assert (await client.post("/echo", content=b"{}", headers=headers)).status_code == 200
+    deep = await client.post("/echo", content=nested(50), headers=headers)
+    assert_outcome(deep, 400, "structure")
+    heavy = await client.post("/echo", content=json.dumps(many_resources(6)), headers=headers)
+    assert_outcome(heavy, 413, "too-costly")
+
+
+async def test_get_needs_no_content_type(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/echo")).status_code == 405  # the route's own answer, not 415
+
+
+def many_resources(count: int) -> dict[str, Any]:
+    entries = [{"resource": {"resourceType": "Condition", "id": str(i)}} for i in range(count)]
+    return {"resourceType": "Bundle", "entry": entries}
 
 
 def test_json_depth_counts_brackets_not_strings() -> None:

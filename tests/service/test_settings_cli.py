@@ -11,6 +11,7 @@ import pytest
 
 from hooks import service_cli
 from hooks.store.feedback import FeedbackRecord, SqliteFeedbackStore
+from hooks.web.server import RequestDeadlineProtocol
 from hooks.web.settings import Settings, SettingsError
 
 
@@ -103,7 +104,7 @@ def test_feedback_export_without_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = parse(["feedback", "export", "--db", str(tmp_path / "none.sqlite3")])
-    assert args.handler(args) == 1
+    assert args.handler(args) == 2  # every CLI error exits 2
     assert "no feedback database" in capsys.readouterr().err
 
 
@@ -141,6 +142,12 @@ def test_serve_with_auth_off_warns_loudly(
     assert call["access_log"] is False
     assert call["workers"] == 1
     assert call["timeout_graceful_shutdown"] == 20
+    # the connection limits and the request deadline (hooks.web.server)
+    assert call["http"] is RequestDeadlineProtocol
+    assert call["limit_concurrency"] == 100
+    assert call["backlog"] == 256
+    assert call["timeout_keep_alive"] == 5
+    assert call["h11_max_incomplete_event_size"] == 16384
 
 
 def test_serve_workers_flag_overrides_the_setting(

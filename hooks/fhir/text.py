@@ -1,0 +1,31 @@
+"""Chart text made safe to show: Unicode bidirectional controls removed.
+
+Unicode Standard Annex #9 (the bidirectional algorithm) defines explicit formatting characters
+that reorder the text around them: the embeddings and overrides U+202A-U+202E, the isolates
+U+2066-U+2069, the marks U+200E, U+200F and the Arabic letter mark U+061C. In free text from a
+chart they can make a card read differently from what it holds (CVE-2021-42574, "Trojan
+Source", is the same trick in source code), e.g. a reversed "2T" or a hidden word in a
+diagnosis. Nothing a clinician needs to read is lost by removing them.
+"""
+
+from __future__ import annotations
+
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_DROP = str.maketrans(dict.fromkeys(BIDI_CONTROLS))
+_DROP_UTF8 = tuple(c.encode() for c in sorted(BIDI_CONTROLS))
+
+
+def visible(text: str) -> str:
+    """``text`` without bidirectional control characters."""
+    return text.translate(_DROP) if not BIDI_CONTROLS.isdisjoint(text) else text
+
+
+def visible_utf8(data: bytes) -> bytes:
+    """The same for UTF-8 bytes (a serialized response): UTF-8 is self-synchronizing, so a
+    control's byte sequence never occurs inside another character."""
+    for control in _DROP_UTF8:
+        if control in data:
+            data = data.replace(control, b"")
+    return data
