@@ -36,6 +36,7 @@ from hooks.ops import metrics
 from hooks.ops import routes as ops_routes
 from hooks.ops.logs import formatter as log_formatter
 from hooks.services.bounds import WorkLimits, staged_template
+from hooks.services.inline import inline
 from hooks.services.order_review import ORDER_HOOKS, review_orders
 from hooks.services.prefetch import gather_resources
 from hooks.services.registry import REGISTRY, CdsService, Pipeline, default_pipeline
@@ -307,7 +308,7 @@ def _install_routes(
             # A chart of ordinary size takes a millisecond or two: staged inline, since handing
             # it to a thread costs more than that under the GIL (measured: about a sixth of the
             # throughput on new charts). Larger charts go to the worker threads.
-            if _resource_count(resources) <= INLINE_RESOURCES:
+            if inline(resources):
                 template = stage()
             else:
                 template = await anyio.to_thread.run_sync(stage, limiter=limiter())
@@ -388,19 +389,6 @@ def _warm_up() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
-
-
-#: Charts of at most this many resources are staged on the event loop (a few milliseconds).
-INLINE_RESOURCES = 100
-
-
-def _resource_count(resources: list[dict[str, Any]]) -> int:
-    """Resources in the gathered chart (Bundle entries counted one by one)."""
-    count = 0
-    for item in resources:
-        entries = item.get("entry") if item.get("resourceType") == "Bundle" else None
-        count += len(entries) if isinstance(entries, list) else 1
-    return count
 
 
 def _service(service_id: str) -> CdsService:
