@@ -1,7 +1,10 @@
 """``make bench``: the service against a bare FastAPI baseline, in the same run.
 
 Both apps are served by uvicorn with the same settings and loaded by wrk with the same
-realistic patient-view request (bench/request.py). Runs alternate A B A B and medians are
+requests. The headline is real traffic: every request a different patient's chart
+(bench/charts.py: distinct realistic charts, each request with its own patient id, so nothing
+remembered about a chart can be reused). The same chart sent again and again
+(bench/request.py) is the secondary line. Runs alternate A B A B and medians are
 reported, so a machine that slows down part-way penalises both sides alike. Nothing here
 asserts a time: the figures are printed, written to bench/results/latest.json and drawn in
 bench/results/bench.png.
@@ -23,7 +26,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench import fallback, orders, request
+from bench import charts, fallback, orders, request
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -33,6 +36,8 @@ CONNECTIONS = (16, 64)
 SERVICE = "hooks.app:app"
 BASELINE = "bench.baseline:app"
 PATH = "/cds-services/sarcoma-staging"
+# Distinct charts cycled by wrk: more than twice what the service's response memory holds.
+CHARTS = int(os.environ.get("BENCH_CHARTS", "3000"))  # an even number: see _lua_charts
 
 
 def _server_env() -> dict[str, str]:
@@ -149,7 +154,8 @@ def run_wrk(
     wrk: str, url: str, script: Path, connections: int, path: str = PATH
 ) -> dict[str, float]:
     command = [
-        wrk, "-t2", f"-c{connections}", f"-d{SECONDS}s", "--latency", "-s", str(script), url + path
+        wrk, "-t2", f"-c{connections}", f"-d{SECONDS}s", "--timeout", "10s", "--latency",
+        "-s", str(script), url + path,
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result: dict[str, float] = {}
@@ -161,15 +167,33 @@ def run_wrk(
             result["p50_ms"] = _ms(words[1])
         elif words[:1] == ["99%"]:
             result["p99_ms"] = _ms(words[1])
-        elif "Non-2xx" in line or "Socket errors" in line:
+        elif words[:1] == ["Latency"] and len(words) >= 4:
+            result["max_ms"] = _ms(words[3])
+        elif len(words) > 2 and words[1] == "requests" and words[2] == "in":
+            result["requests"] = float(words[0])
+        elif "Non-2xx" in line:
             raise SystemExit(f"wrk saw failed requests against {url}: {line.strip()}")
-    if set(result) != {"rps", "p50_ms", "p99_ms"}:
+        elif "Socket errors" in line:
+            # A request slower than wrk's --timeout is counted, not fatal (it is a figure);
+            # a connection that failed is.
+            counts = dict(part.split() for part in line.split(":", 1)[1].split(","))
+            if any(int(counts[k]) for k in ("connect", "read", "write")):
+                raise SystemExit(f"wrk saw failed requests against {url}: {line.strip()}")
+            result["timeouts"] = float(counts["timeout"])
+    result.setdefault("timeouts", 0.0)
+    if set(result) != {"rps", "p50_ms", "p99_ms", "max_ms", "requests", "timeouts"}:
         raise SystemExit(f"could not read wrk output:\n{out}")
     return result
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {key: round(statistics.median(r[key] for r in runs), 3) for key in runs[0]}
+    """Medians of each figure, except the worst latency (the maximum over all runs) and the
+    request count (the total)."""
+    out = {key: round(statistics.median(r[key] for r in runs), 3) for key in runs[0]}
+    out["max_ms"] = max(r["max_ms"] for r in runs)
+    out["requests"] = sum(r["requests"] for r in runs)
+    out["timeouts"] = sum(r["timeouts"] for r in runs)  # requests over 10 s, all runs
+    return out
 
 
 def throughput(
@@ -204,6 +228,7 @@ def throughput(
 
 
 def two_workers(wrk: str, script: Path, body: bytes) -> dict[str, Any]:
+    """The service alone on 2 workers at 64 connections (p99 and the worst request)."""
     server = Server(SERVICE, 2).start(body)
     try:
         result = _median([run_wrk(wrk, server.url, script, 64) for _ in range(ROUNDS)])
@@ -224,12 +249,11 @@ def cold_start(body: bytes) -> dict[str, float]:
     return {name: round(statistics.median(values), 3) for name, values in figures.items()}
 
 
-def _lua(tmp: Path, body: bytes, *, every_chart_new: bool = False) -> Path:
-    """The wrk script: the same body every time, or (``every_chart_new``) the patient id
-    changed in every request, so that nothing remembered about a chart can be reused."""
+def _lua(tmp: Path, body: bytes) -> Path:
+    """The wrk script for the same chart: the same body every time."""
     body_file = tmp / "body.json"
     body_file.write_bytes(body)
-    script = tmp / ("post-new-charts.lua" if every_chart_new else "post.lua")
+    script = tmp / "post.lua"
     lines = [
         'wrk.method = "POST"',
         'wrk.headers["Content-Type"] = "application/json"',
@@ -237,37 +261,75 @@ def _lua(tmp: Path, body: bytes, *, every_chart_new: bool = False) -> Path:
         "wrk.body = f:read('*a')",
         "f:close()",
     ]
-    if every_chart_new:
-        lines += [
-            "local template = wrk.body",
-            "local counter = 0",
-            "request = function()",
-            "  counter = counter + 1",
-            f'  local body = string.gsub(template, "{request.PATIENT.replace("-", "%-")}",',
-            '    "bench-new-" .. tostring(counter) .. "-" .. tostring(math.random(1e9)))',
-            "  return wrk.format(nil, nil, nil, body)",
-            "end",
-        ]
     script.write_text("\n".join(lines) + "\n")
+    return script
+
+
+def _lua_charts(tmp: Path, bodies: list[bytes]) -> Path:
+    """The wrk script for distinct charts: cycles through ``bodies`` (one a line, each its own
+    patient). Each request is formatted once and kept, so the load generator does no more work
+    per request than for the same chart (a rewrite of every body in Lua cost wrk as much CPU
+    as a fast server, and the two share the machine's cores). There are more charts than any
+    memory of the service holds (1,024 responses), and those forget the oldest first, so a
+    chart comes back only after it has been forgotten: nothing remembered is ever reused."""
+    lines_file = tmp / "charts.jsonl"
+    lines_file.write_bytes(b"\n".join(bodies) + b"\n")
+    script = tmp / "post-distinct-charts.lua"
+    script.write_text(
+        "\n".join(
+            [
+                'wrk.method = "POST"',
+                'wrk.headers["Content-Type"] = "application/json"',
+                "local bodies = {}",
+                f'for line in io.lines("{lines_file}") do bodies[#bodies + 1] = line end',
+                "local formatted = {}",
+                "local counter = nil",
+                "local threads = 0",
+                # wrk runs 2 threads (-t2): one takes the odd charts, the other the even ones
+                "setup = function(thread)",
+                '  thread:set("offset", threads)',
+                "  threads = threads + 1",
+                "end",
+                "request = function()",
+                "  counter = ((counter or (offset - 1)) + 2) % #bodies",
+                "  local r = formatted[counter + 1]",
+                "  if r == nil then",
+                "    r = wrk.format(nil, nil, nil, bodies[counter + 1])",
+                "    formatted[counter + 1] = r",
+                "  end",
+                "  return r",
+                "end",
+            ]
+        )
+        + "\n"
+    )
     return script
 
 
 def main() -> int:
     wrk = _ensure_wrk()
     body = orjson.dumps(request.patient_view_request())
+    bodies = [orjson.dumps(charts.chart_request(n)) for n in range(CHARTS)]
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         script = _lua(Path(tmp), body)
-        print(f"request body: {len(body)} bytes; {ROUNDS} rounds of {SECONDS} s", flush=True)
+        distinct = _lua_charts(Path(tmp), bodies)
+        sizes = sorted(len(b) for b in bodies)
+        print(f"distinct charts: {CHARTS} of {sizes[0]}-{sizes[-1]} bytes; same chart: "
+              f"{len(body)} bytes; {ROUNDS} rounds of {SECONDS} s", flush=True)  # fmt: skip
         results: dict[str, Any] = {
-            "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
+            "machine": {
+                "cores": os.cpu_count(),
+                "python": sys.version.split()[0],
+                "load_average_at_start": os.getloadavg(),
+            },
             "request_bytes": len(body),
+            "distinct_chart_bytes": [sizes[0], sizes[-1]],
             "rounds": ROUNDS,
             "seconds_per_run": SECONDS,
+            "one_worker_distinct_charts": throughput(wrk, distinct, bodies[0], (16,)),
             "one_worker": throughput(wrk, script, body),
-            "one_worker_every_chart_new": throughput(
-                wrk, _lua(Path(tmp), body, every_chart_new=True), body, (16,)
-            ),
+            "two_workers_c64_distinct_charts": two_workers(wrk, distinct, bodies[0]),
             "two_workers_c64": two_workers(wrk, script, body),
             "cold_start_s": cold_start(body),
             "fallback": fallback.measure(Server, _server_env, PATH),
@@ -280,8 +342,21 @@ def main() -> int:
 
 
 def _print(results: dict[str, Any]) -> None:
+    new = results["one_worker_distinct_charts"]["c16"]
+    print("\nDISTINCT CHARTS (every request a different patient), 1 worker, 16 connections:")
+    print(f"  service {new['service']['rps']:.0f} rps, p50 {new['service']['p50_ms']:.2f} ms, "
+          f"p99 {new['service']['p99_ms']:.2f} ms; baseline {new['baseline']['rps']:.0f} rps; "
+          f"ratio {new['ratio']:.3f}")  # fmt: skip
+    two_new = results["two_workers_c64_distinct_charts"]
+    print(f"  2 workers, 64 connections: {two_new['rps']:.0f} rps, p99 {two_new['p99_ms']:.2f} ms"
+          f", slowest request {two_new['max_ms']:.0f} ms "
+          f"({two_new['timeouts']:.0f} over 10 s)")  # fmt: skip
+    print(
+        f"  RSS per worker after {new['service']['requests']:.0f} "
+        f"distinct charts: {results['one_worker_distinct_charts']['rss_mb_per_worker']} MB"
+    )
     one = results["one_worker"]
-    print("\nthroughput, 1 worker (medians)")
+    print("\nsame chart every time, throughput, 1 worker (medians)")
     print(f"{'conn':>5} {'service rps':>12} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'baseline rps':>13} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}")  # fmt: skip
     for c in CONNECTIONS:
@@ -289,10 +364,6 @@ def _print(results: dict[str, Any]) -> None:
         print(f"{c:>5} {s['rps']:>12.0f} {s['p50_ms']:>8.2f} {s['p99_ms']:>8.2f} "
               f"{b['rps']:>13.0f} {b['p50_ms']:>8.2f} {b['p99_ms']:>8.2f} "
               f"{one[f'c{c}']['ratio']:>6.2f}")  # fmt: skip
-    new = results["one_worker_every_chart_new"]["c16"]
-    print(f"every chart new (nothing remembered), 16 connections: service "
-          f"{new['service']['rps']:.0f} rps (p99 {new['service']['p99_ms']:.2f} ms), baseline "
-          f"{new['baseline']['rps']:.0f} rps, ratio {new['ratio']:.2f}")  # fmt: skip
     two = results["two_workers_c64"]
     print(f"\n2 workers, 64 connections: {two['rps']:.0f} rps, p50 {two['p50_ms']:.2f} ms, "
           f"p99 {two['p99_ms']:.2f} ms")  # fmt: skip
@@ -319,21 +390,21 @@ def _chart(results: dict[str, Any]) -> None:
         print("matplotlib not installed: no chart drawn (pip install '.[bench]')")
         return
     one = results["one_worker"]
-    labels = [f"{c} conn" for c in CONNECTIONS]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    rows = [("distinct charts\n16 conn", results["one_worker_distinct_charts"]["c16"])] + [
+        (f"same chart\n{c} conn", one[f"c{c}"]) for c in CONNECTIONS
+    ]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     width = 0.38
-    xs = range(len(CONNECTIONS))
+    xs = range(len(rows))
     for offset, name in ((-width / 2, "baseline"), (width / 2, "service")):
-        rps = [one[f"c{c}"][name]["rps"] for c in CONNECTIONS]
-        p99 = [one[f"c{c}"][name]["p99_ms"] for c in CONNECTIONS]
-        left.bar([x + offset for x in xs], rps, width, label=name)
-        right.bar([x + offset for x in xs], p99, width, label=name)
+        left.bar([x + offset for x in xs], [r[name]["rps"] for _, r in rows], width, label=name)
+        right.bar([x + offset for x in xs], [r[name]["p99_ms"] for _, r in rows], width, label=name)
     left.set_title("requests/s, 1 worker")
     right.set_title("p99 latency (ms), 1 worker")
     for axis in (left, right):
-        axis.set_xticks(list(xs), labels)
+        axis.set_xticks(list(xs), [label for label, _ in rows], fontsize=8)
         axis.legend()
-    fig.suptitle("sarcoma-cds patient-view vs bare FastAPI (same request, same server settings)")
+    fig.suptitle("sarcoma-cds patient-view vs bare FastAPI (same requests, same server settings)")
     fig.tight_layout()
     fig.savefig(RESULTS / "bench.png", dpi=110)
     print(f"chart: {RESULTS / 'bench.png'}")

@@ -52,10 +52,17 @@ def plain(text: str) -> str:
 
 
 def _defang(text: str) -> str:
-    text = _SCHEME.sub(r"\1[:]", text)
-    text = _WWW.sub(r"\1[.]", text)
-    text = _AT.sub("[@]", text)
-    return _HOST.sub(r"\1[.]", text)
+    # Each pattern needs a literal ":", "." or "@": text without it is left as it is, unsearched
+    # (most chart text: values, dates, references).
+    if ":" in text:
+        text = _SCHEME.sub(r"\1[:]", text)
+    if "." in text:
+        text = _WWW.sub(r"\1[.]", text)
+    if "@" in text:
+        text = _AT.sub("[@]", text)
+    if "." in text:
+        text = _HOST.sub(r"\1[.]", text)
+    return text
 
 
 @lru_cache(maxsize=8192)  # the same texts (chart values, table rows) recur in every response

@@ -9,6 +9,7 @@ a body site or topography means, and which SNOMED CT concept we emit for a value
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -313,6 +314,7 @@ def parse_morphology(code: str) -> str | None:
     return f"{match['h']}/{match['b']}" if match else None
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the text; chart texts repeat
 def histology_from_name(text: str) -> str | None:
     """ICD-O-3 morphology for a histology named in text (longest known name wins)."""
     lowered = " ".join(text.lower().replace("(morphologic abnormality)", "").split())

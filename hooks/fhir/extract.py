@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from hooks.fhir import codes, conditions, r4b, secondary
+from hooks.fhir import codes, conditions, secondary, shape
 from hooks.fhir import context as clinical
 from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import collect, flatten, subject_of
@@ -59,7 +59,7 @@ def extract(
         if validate_all:
             return True
         if ref not in valid:
-            reason = r4b.problem(data.resources[ref])
+            reason = shape.problem(data.resources[ref])
             valid[ref] = reason is None
             if reason is not None:
                 data.notes.append(f"{ref} is not valid FHIR R4 and was skipped ({reason}).")

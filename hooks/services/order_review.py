@@ -33,6 +33,7 @@ from hooks.cards.therapy import therapy_card
 from hooks.fhir.medications import DraftOrders, draft_orders, medication_history
 from hooks.fhir.model import Extraction, TumorReport
 from hooks.services.bounds import WorkLimits, bounded_cards
+from hooks.services.inline import inline
 from hooks.services.prefetch import gather_resources
 from hooks.services.registry import CdsService
 from hooks.services.staging import chart_key, stage_patient
@@ -147,7 +148,11 @@ async def review_orders(
     review = functools.partial(
         _review, context.patientId, resources, drafts, reviewed, settings=settings, new_id=new_id
     )
-    cards = await anyio.to_thread.run_sync(review, limiter=limiter)
+    # An ordinary chart and a few orders are staged inline (hooks.services.inline).
+    if inline(resources, len(drafts.orders)):
+        cards = review()
+    else:
+        cards = await anyio.to_thread.run_sync(review, limiter=limiter)
     return _respond(cards)
 
 

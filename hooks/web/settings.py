@@ -320,6 +320,14 @@ class Settings:
             "`serve`: most bytes of an unfinished request head buffered; 400 above",
         ),
     )
+    strict_fhir: bool = field(
+        default=False,
+        metadata=_m(
+            _parse_bool,
+            "Validate every resource read with the full FHIR R4B models (slower); "
+            "off: a fast check that hands anything unusual to them",
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.fhir_timeout > self.fhir_deadline:

@@ -1,0 +1,357 @@
+"""The fast validity check of the resources extraction reads (FHIR R4, hl7.org/fhir/R4:
+Condition, Observation, BodyStructure and the data types they use).
+
+``fhir.resources.R4B`` builds a full model of every resource it validates: about 0.3 ms for an
+Observation, most of a new chart's CPU time. This module checks the same resources in one pass
+over the parsed JSON against a whitelist of the elements real charts carry, each with its FHIR
+data type rules (id, code, uri, string, decimal, dateTime, instant, the element names and
+cardinalities, required elements, one value per choice group). It only ever *accepts*: a
+resource it is not certain about (an element it does not know, an odd value, a primitive's
+``_extension``, an empty object) is handed to the R4B model, whose verdict and error text are
+then the answer. So the verdicts are R4B's verdicts, and the errors are R4B's errors, by
+construction; the tests assert on every fixture, chart and thousands of mutated resources that
+nothing this module accepts is rejected by R4B.
+
+``SARCOMA_CDS_STRICT_FHIR=on`` (``hooks.web.settings``) skips this check and validates every
+read resource with R4B.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from hooks.fhir import r4b
+
+Check = Callable[[Any], bool]
+
+_strict = False
+
+
+def set_strict(on: bool) -> None:
+    """Validate every read resource with the R4B models (the opt-in strict mode)."""
+    global _strict  # noqa: PLW0603 - one process-wide switch, set once at start-up
+    _strict = on
+
+
+def strict() -> bool:
+    return _strict
+
+
+def problem(resource: Mapping[str, Any]) -> str | None:
+    """Why ``resource`` is not valid FHIR R4, or None: ``r4b.problem``'s answer, computed
+    without the R4B model whenever the resource is certainly valid."""
+    if not _strict and surely_valid(resource):
+        return None
+    return r4b.problem(resource)
+
+
+def surely_valid(resource: Mapping[str, Any]) -> bool:
+    """True only when ``resource`` is certainly valid (False means: ask R4B)."""
+    resource_type = resource.get("resourceType")
+    check = _RESOURCES.get(resource_type) if type(resource_type) is str else None
+    return check is not None and check(resource)
+
+
+# ---- primitive types (FHIR R4 datatypes.html#primitive), each a subset of what R4B accepts --
+
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_CODE = re.compile(r"[^\s]+( [^\s]+)*")
+_URI = re.compile(r"\S+")
+_DATE_TIME = re.compile(
+    r"(?P<y>[1-9][0-9]{3})(-(?P<m>0[1-9]|1[0-2])(-(?P<d>0[1-9]|[12][0-9]|3[01])"
+    r"(T(?P<t>([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{3})?)(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]))?)?)?"
+)
+
+
+def _string(v: Any) -> bool:
+    return type(v) is str and v != "" and not v[0].isspace() and not v[-1].isspace()
+
+
+def _id(v: Any) -> bool:
+    return type(v) is str and _ID.fullmatch(v) is not None
+
+
+def _code(v: Any) -> bool:
+    return type(v) is str and _CODE.fullmatch(v) is not None
+
+
+def _uri(v: Any) -> bool:
+    return type(v) is str and _URI.fullmatch(v) is not None
+
+
+def _boolean(v: Any) -> bool:
+    return type(v) is bool
+
+
+def _decimal(v: Any) -> bool:
+    return (type(v) is int and abs(v) < 10**15) or (type(v) is float and math.isfinite(v))
+
+
+def _integer(v: Any) -> bool:
+    return type(v) is int and -(2**31) <= v < 2**31
+
+
+def _date_time(v: Any, *, instant: bool = False) -> bool:
+    if type(v) is not str:
+        return False
+    m = _DATE_TIME.fullmatch(v)
+    if m is None or (instant and m["t"] is None):
+        return False
+    try:
+        if m["t"] is not None:
+            datetime.fromisoformat(v.replace("Z", "+00:00"))
+        elif m["d"] is not None:
+            date.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _instant(v: Any) -> bool:
+    return _date_time(v, instant=True)
+
+
+def _date(v: Any) -> bool:
+    return _date_time(v) and "T" not in v
+
+
+def _one_of(*codes: str) -> Check:
+    allowed = frozenset(codes)
+    return lambda v: type(v) is str and v in allowed
+
+
+# ---- complex types: a whitelist of element -> check; required elements; choice groups ------
+
+
+def _element(
+    fields: dict[str, Check],
+    required: tuple[str, ...] = (),
+    choices: tuple[tuple[str, ...], ...] = (),
+) -> Check:
+    group_of = {name: n for n, group in enumerate(choices) for name in group}
+
+    def check(v: Any) -> bool:
+        if type(v) is not dict or not v:
+            return False
+        seen = -1 if not group_of else 0  # bit set of the choice groups met so far
+        for key, value in v.items():
+            field = fields.get(key)
+            if field is None or not field(value):
+                return False
+            if seen >= 0 and (group := group_of.get(key)) is not None:
+                if seen & (1 << group):
+                    return False  # two values of one choice group (e.g. value[x])
+                seen |= 1 << group
+        for key in required:  # noqa: SIM110 - loops, not generators, on this hot path
+            if key not in v:
+                return False
+        return True
+
+    return check
+
+
+def _many(item: Check) -> Check:
+    def check(v: Any) -> bool:
+        if type(v) is not list or not v:
+            return False
+        for x in v:  # noqa: SIM110
+            if not item(x):
+                return False
+        return True
+
+    return check
+
+
+def _resource(
+    resource_type: str,
+    fields: dict[str, Check],
+    required: tuple[str, ...] = (),
+    choices: tuple[tuple[str, ...], ...] = (),
+) -> Check:
+    common = {
+        "resourceType": lambda v: v == resource_type,
+        "id": _id,
+        "meta": META,
+        "implicitRules": _uri,
+        "language": _code,
+        "extension": _many(EXTENSION),
+        "identifier": _many(IDENTIFIER),
+    }
+    return _element(common | fields, required, choices)
+
+
+CODING = _element(
+    {
+        "system": _uri,
+        "version": _string,
+        "code": _code,
+        "display": _string,
+        "userSelected": _boolean,
+    }
+)
+CONCEPT = _element({"coding": _many(CODING), "text": _string})
+REFERENCE = _element({"reference": _string, "type": _uri, "display": _string})
+PERIOD = _element({"start": _date_time, "end": _date_time})
+QUANTITY = _element(
+    {
+        "value": _decimal,
+        "comparator": _one_of("<", "<=", ">=", ">"),
+        "unit": _string,
+        "system": _uri,
+        "code": _code,
+    }
+)
+IDENTIFIER = _element(
+    {
+        "use": _one_of("usual", "official", "temp", "secondary", "old"),
+        "type": CONCEPT,
+        "system": _uri,
+        "value": _string,
+        "period": PERIOD,
+    }
+)
+META = _element(
+    {
+        "versionId": _id,
+        "lastUpdated": _instant,
+        "source": _uri,
+        "profile": _many(_uri),
+        "security": _many(CODING),
+        "tag": _many(CODING),
+    }
+)
+ANNOTATION = _element(
+    {"authorString": _string, "authorReference": REFERENCE, "time": _date_time, "text": _string},
+    required=("text",),
+    choices=(("authorString", "authorReference"),),
+)
+_EXTENSION_VALUES: dict[str, Check] = {
+    "valueCodeableConcept": CONCEPT,
+    "valueReference": REFERENCE,
+    "valueString": _string,
+    "valueCode": _code,
+    "valueBoolean": _boolean,
+    "valueDateTime": _date_time,
+    "valueQuantity": QUANTITY,
+    "valueCoding": CODING,
+}
+# An extension has exactly one value here (nested extensions are left to R4B).
+_EXTENSION_FIELDS = _element(
+    {"url": _uri, **_EXTENSION_VALUES}, required=("url",), choices=(tuple(_EXTENSION_VALUES),)
+)
+
+
+def EXTENSION(v: Any) -> bool:
+    return _EXTENSION_FIELDS(v) and len(v) == 2
+
+
+_OBS_VALUES: dict[str, Check] = {
+    "valueQuantity": QUANTITY,
+    "valueCodeableConcept": CONCEPT,
+    "valueString": _string,
+    "valueBoolean": _boolean,
+    "valueInteger": _integer,
+    "valueDateTime": _date_time,
+    "valuePeriod": PERIOD,
+}
+COMPONENT = _element(
+    {
+        "code": CONCEPT,
+        **_OBS_VALUES,
+        "interpretation": _many(CONCEPT),
+    },
+    required=("code",),
+    choices=(tuple(_OBS_VALUES),),
+)
+OBSERVATION = _resource(
+    "Observation",
+    {
+        "status": _one_of(
+            "registered",
+            "preliminary",
+            "final",
+            "amended",
+            "corrected",
+            "cancelled",
+            "entered-in-error",
+            "unknown",
+        ),
+        "basedOn": _many(REFERENCE),
+        "partOf": _many(REFERENCE),
+        "category": _many(CONCEPT),
+        "code": CONCEPT,
+        "subject": REFERENCE,
+        "focus": _many(REFERENCE),
+        "encounter": REFERENCE,
+        "effectiveDateTime": _date_time,
+        "effectivePeriod": PERIOD,
+        "effectiveInstant": _instant,
+        "issued": _instant,
+        "performer": _many(REFERENCE),
+        **_OBS_VALUES,
+        "interpretation": _many(CONCEPT),
+        "note": _many(ANNOTATION),
+        "bodySite": CONCEPT,
+        "method": CONCEPT,
+        "specimen": REFERENCE,
+        "device": REFERENCE,
+        "hasMember": _many(REFERENCE),
+        "derivedFrom": _many(REFERENCE),
+        "component": _many(COMPONENT),
+    },
+    required=("status", "code"),
+    choices=(("effectiveDateTime", "effectivePeriod", "effectiveInstant"), tuple(_OBS_VALUES)),
+)
+CONDITION = _resource(
+    "Condition",
+    {
+        "clinicalStatus": CONCEPT,
+        "verificationStatus": CONCEPT,
+        "category": _many(CONCEPT),
+        "severity": CONCEPT,
+        "code": CONCEPT,
+        "bodySite": _many(CONCEPT),
+        "subject": REFERENCE,
+        "encounter": REFERENCE,
+        "onsetDateTime": _date_time,
+        "onsetPeriod": PERIOD,
+        "onsetString": _string,
+        "abatementDateTime": _date_time,
+        "abatementPeriod": PERIOD,
+        "abatementString": _string,
+        "recordedDate": _date_time,
+        "recorder": REFERENCE,
+        "asserter": REFERENCE,
+        "stage": _many(
+            _element({"summary": CONCEPT, "assessment": _many(REFERENCE), "type": CONCEPT})
+        ),
+        "evidence": _many(_element({"code": _many(CONCEPT), "detail": _many(REFERENCE)})),
+        "note": _many(ANNOTATION),
+    },
+    required=("subject",),
+    choices=(
+        ("onsetDateTime", "onsetPeriod", "onsetString"),
+        ("abatementDateTime", "abatementPeriod", "abatementString"),
+    ),
+)
+BODY_STRUCTURE = _resource(
+    "BodyStructure",
+    {
+        "active": _boolean,
+        "morphology": CONCEPT,
+        "location": CONCEPT,
+        "locationQualifier": _many(CONCEPT),
+        "description": _string,
+        "patient": REFERENCE,
+    },
+    required=("patient",),
+)
+_RESOURCES: dict[str, Check] = {
+    "Observation": OBSERVATION,
+    "Condition": CONDITION,
+    "BodyStructure": BODY_STRUCTURE,
+}
