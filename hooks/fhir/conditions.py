@@ -135,6 +135,24 @@ def classify(resource: JSON) -> ConditionInfo:
     return ConditionInfo(Kind.OTHER_CANCER, undecided=True)
 
 
+def opaque_code(resource: JSON) -> str | None:
+    """The codes of a Condition the reader could not classify and cannot read at all, as
+    "SNOMED CT 94579000": no text, no display, no ICD-10-CM coding (ICD-10-CM codes outside
+    C00-D49 are known not to be cancers) and no code in our tables. Such a Condition may be a
+    metastasis coded by a SNOMED CT concept we do not ship: it is reported on the stage card
+    as not understood, never silently taken as absent. None when the Condition is readable or
+    not an active problem (clinicalStatus inactive, resolved, remission)."""
+    code = resource.get("code")
+    coded = codings(code)
+    if not coded or concept_text(code) or _icd10(resource):
+        return None
+    status = [c for _, c in codings(resource.get("clinicalStatus"))]
+    if any(s in {"inactive", "resolved", "remission"} for s in status):
+        return None
+    names = {codes.SCT: "SNOMED CT"}
+    return ", ".join(f"{names.get(system, system or 'code')} {value}" for system, value in coded)
+
+
 #: ICD-10-CM C49.A- (gastrointestinal stromal tumor, from FY2021): AJCC 8 chapter 43, outside
 #: the soft tissue sarcoma chapters (CLINICAL.md section 1, scope).
 GIST_ICD10CM: Final = "C49.A"

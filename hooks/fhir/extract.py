@@ -23,14 +23,15 @@ first (tests assert both paths give the same tumors).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from hooks.fhir import codes, conditions, secondary, shape
 from hooks.fhir import context as clinical
 from hooks.fhir.attach import attach, condition_targets, decide_histology
-from hooks.fhir.chart import collect, flatten, subject_of
+from hooks.fhir.chart import Chart, collect, flatten, subject_of
 from hooks.fhir.conditions import ConditionInfo, Kind, site_words
 from hooks.fhir.model import Extraction
 from hooks.fhir.read import Finding, Links, codings, links, observation_finding
@@ -65,17 +66,7 @@ def extract(
                 data.notes.append(f"{ref} is not valid FHIR R4 and was skipped ({reason}).")
         return valid[ref]
 
-    infos: dict[str, ConditionInfo] = {}
-    for ref, resource in data.resources.items():
-        if ref.startswith("Condition/") and usable(ref):
-            info = conditions.classify(resource)
-            if info.kind is not Kind.NONE:
-                infos[ref] = info
-            elif (words := secondary.uncertain(resource)) is not None:
-                data.notes.append(
-                    f"{ref} ({words}) mentions a metastasis as negated, historical or suspected "
-                    "and was not counted as one."
-                )
+    infos, unread_conditions = _classify_conditions(data, usable)
     mark = len(data.notes)  # notes on the cancers go before those on Observations
 
     findings: dict[str, Finding] = {}
@@ -121,6 +112,12 @@ def extract(
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
     context = Context(data, infos, primaries, others, secondaries, findings, owner, merged)
     tumors = tuple(tumor(context, ref) for ref in primaries[:max_primaries])
+    if unread_conditions:  # each stage card names them: one may be a metastasis
+        said = (
+            f"could not read {', '.join(unread_conditions)}: coded outside our tables with no "
+            "text or display; if it records a metastasis of this tumor, M is M1"
+        )
+        tumors = tuple(replace(t, unreadable=(*t.unreadable, said)) for t in tumors)
     patient = [data.patient] if data.patient is not None else []
     age, age_note = clinical.age_years(patient_id, patient, today or datetime.now(UTC).date())
     if age_note:
@@ -143,6 +140,28 @@ def extract(
         out_of_scope=tuple(r for r in others if infos[r].reason == conditions.GIST_REASON),
         left_out=tuple(primaries[len(tumors) :]),
     )
+
+
+def _classify_conditions(
+    data: Chart, usable: Callable[[str], bool]
+) -> tuple[dict[str, ConditionInfo], list[str]]:
+    """Every usable Condition that is a cancer or a metastasis, and those that could not be
+    read at all (``conditions.opaque_code``); negated or suspected metastases are noted."""
+    infos: dict[str, ConditionInfo] = {}
+    unread_conditions: list[str] = []
+    for ref, resource in data.resources.items():
+        if ref.startswith("Condition/") and usable(ref):
+            info = conditions.classify(resource)
+            if info.kind is not Kind.NONE:
+                infos[ref] = info
+            elif (opaque := conditions.opaque_code(resource)) is not None:
+                unread_conditions.append(f"{ref} ({opaque})")
+            elif (words := secondary.uncertain(resource)) is not None:
+                data.notes.append(
+                    f"{ref} ({words}) mentions a metastasis as negated, historical or suspected "
+                    "and was not counted as one."
+                )
+    return infos, unread_conditions
 
 
 def _histology_needed(info: ConditionInfo, resource: Mapping[str, Any]) -> bool:
