@@ -34,7 +34,7 @@ from hooks.fhir.medications import DraftOrders, draft_orders, medication_history
 from hooks.fhir.model import Extraction, TumorReport
 from hooks.services.bounds import WorkLimits, bounded_cards
 from hooks.services.inline import inline
-from hooks.services.prefetch import gather_resources
+from hooks.services.prefetch import gather_for_call
 from hooks.services.registry import CdsService
 from hooks.services.staging import chart_key, stage_patient
 from hooks.web.errors import BadRequest, request_id
@@ -133,15 +133,7 @@ async def review_orders(
     reviewed = [o for o in drafts.selected if any(known_agent(i.agent) for i in o.agents)]
     if not reviewed:
         return _respond([])  # nothing we know is ordered: no chart data is needed
-    auth = request.app.state.authenticator
-    resources = await gather_resources(
-        req,
-        templates=service.prefetch,
-        client=request.app.state.fhir,
-        settings=settings,
-        principal=identity,
-        check_fhir_server=getattr(auth, "check_fhir_server", None),
-    )
+    resources = await gather_for_call(request, req, service.prefetch, settings, identity)
     # Staging, the history search and the cards are CPU work, bounded and run in a worker
     # thread like the patient-view's (hooks.services.bounds), so a large chart or a long list
     # of orders never stalls the event loop.

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from starlette.requests import Request
+
 from hooks.fhir import codes
 from hooks.fhir.client import FhirClient, FhirError, is_error_outcome, next_link, token_of
 from hooks.fhir.urls import has_dot_segments
@@ -102,6 +104,26 @@ def _classify(key: str, value: Any) -> _Usable | None:
 
 # Raises (e.g. hooks.auth.FhirServerNotAllowed) when the client may not make us call the URL.
 FhirServerPolicy = Callable[[Any, str], None]
+
+
+async def gather_for_call(
+    request: Request,
+    req: HookRequest,
+    templates: dict[str, str],
+    settings: Settings,
+    principal: Any,
+) -> list[dict[str, Any]]:
+    """``gather_resources`` for one service call: the app's shared FHIR client and the
+    authenticator's ``fhirServer`` allowlist (patient-view and the order services alike)."""
+    auth = request.app.state.authenticator
+    return await gather_resources(
+        req,
+        templates=templates,
+        client=request.app.state.fhir,
+        settings=settings,
+        principal=principal,
+        check_fhir_server=getattr(auth, "check_fhir_server", None),
+    )
 
 
 async def gather_resources(

@@ -38,7 +38,7 @@ from hooks.ops.logs import formatter as log_formatter
 from hooks.services.bounds import WorkLimits, staged_template
 from hooks.services.inline import inline
 from hooks.services.order_review import ORDER_HOOKS, review_orders
-from hooks.services.prefetch import gather_resources
+from hooks.services.prefetch import gather_for_call
 from hooks.services.registry import REGISTRY, CdsService, Pipeline, default_pipeline
 from hooks.services.responses import ResponseMemory
 from hooks.services.staging import chart_key
@@ -277,15 +277,7 @@ def _install_routes(
             )
         if hook_request.hook != service.hook:
             raise BadRequest(f"service {service.id} answers the {service.hook} hook only")
-        auth = request.app.state.authenticator
-        resources = await gather_resources(
-            hook_request,
-            templates=service.prefetch,
-            client=request.app.state.fhir,
-            settings=cfg,
-            principal=identity,
-            check_fhir_server=getattr(auth, "check_fhir_server", None),
-        )
+        resources = await gather_for_call(request, hook_request, service.prefetch, cfg, identity)
         steps = get_pipeline()
         patient_id = hook_request.context.patientId
         effective = clock().isoformat(timespec="seconds").replace("+00:00", "Z")
