@@ -56,7 +56,7 @@ def condition_targets(
         targets[ref] = {c for c in named if c in infos}
     for condition in infos:  # Condition.stage.assessment (mCODE: the stage group Observation)
         for stage in as_list(data.resources[condition].get("stage")):
-            if not isinstance(stage, Mapping):
+            if not isinstance(stage, dict):
                 continue
             for assessment in as_list(stage.get("assessment")):
                 stage_ref = reference(assessment, data.aliases)

@@ -95,21 +95,34 @@ def collect(patient_id: str, items: Iterable[Mapping[str, Any]], validate_all: b
     return data
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with every Mapping made a dict: the reader tests ``isinstance(x, dict)`` on its
+    hot path (an ABC check costs several times more), and JSON parsers give dicts anyway."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _flatten(items: Iterable[Any], out: list[JSON], data: Chart) -> None:
-    for item in items:
-        if not isinstance(item, Mapping) or not isinstance(item.get("resourceType"), str):
+    for given in items:
+        item = given
+        if isinstance(given, Mapping) and not isinstance(given, dict):
+            item = _plain(given)  # e.g. a MappingProxyType from a caller: read as JSON objects
+        if not isinstance(item, dict) or not isinstance(item.get("resourceType"), str):
             data.notes.append("An input item is not a FHIR resource and was skipped.")
             continue
         if item["resourceType"] == "Bundle":
-            entries = [e for e in as_list(item.get("entry")) if isinstance(e, Mapping)]
+            entries = [e for e in as_list(item.get("entry")) if isinstance(e, dict)]
             for entry in entries:
                 resource = entry.get("resource")
                 full_url = entry.get("fullUrl")
-                if isinstance(resource, Mapping) and isinstance(full_url, str):
+                if isinstance(resource, dict) and isinstance(full_url, str):
                     data.aliases[full_url] = f"{resource.get('resourceType')}/{resource.get('id')}"
             _flatten((e["resource"] for e in entries if "resource" in e), out, data)
         elif item["resourceType"] == "OperationOutcome":
-            issues = [i for i in as_list(item.get("issue")) if isinstance(i, Mapping)]
+            issues = [i for i in as_list(item.get("issue")) if isinstance(i, dict)]
             said = next(
                 (visible(str(i.get("diagnostics"))) for i in issues if i.get("diagnostics")), None
             )

@@ -61,7 +61,7 @@ class ConditionInfo:
 
 def _profiles(resource: JSON) -> list[str]:
     meta = resource.get("meta")
-    if not isinstance(meta, Mapping):
+    if not isinstance(meta, dict):
         return []
     return [str(p).split("|", maxsplit=1)[0] for p in as_list(meta.get("profile"))]
 
@@ -74,7 +74,7 @@ def condition_histology(resource: JSON) -> tuple[str | None, list[str], str | No
     """Morphology from the mCODE extension or an ICD-O-3 morphology coded as the Condition,
     with the problems found and the histology as the chart names it."""
     for ext in as_list(resource.get("extension")):
-        if isinstance(ext, Mapping) and ext.get("url") == codes.HISTOLOGY_EXTENSION:
+        if isinstance(ext, dict) and ext.get("url") == codes.HISTOLOGY_EXTENSION:
             concept = ext.get("valueCodeableConcept")
             found = histology(concept)
             if found.morphology:
@@ -297,10 +297,10 @@ def description(
 
 def _laterality(resource: JSON) -> str | None:
     for body_site in as_list(resource.get("bodySite")):
-        if not isinstance(body_site, Mapping):
+        if not isinstance(body_site, dict):
             continue
         for ext in as_list(body_site.get("extension")):
-            if isinstance(ext, Mapping) and ext.get("url") == codes.LATERALITY_EXTENSION:
+            if isinstance(ext, dict) and ext.get("url") == codes.LATERALITY_EXTENSION:
                 text = concept_text(ext.get("valueCodeableConcept"))
                 if text:
                     return text.split(" (")[0].lower()
@@ -312,7 +312,7 @@ def onset(resource: JSON) -> str | None:
         if parse_when(resource.get(key)) is not None:
             return str(resource[key])
     period = resource.get("onsetPeriod")
-    if isinstance(period, Mapping) and parse_when(period.get("start")) is not None:
+    if isinstance(period, dict) and parse_when(period.get("start")) is not None:
         return str(period["start"])
     return None
 
@@ -337,7 +337,7 @@ def related_primaries(resource: JSON, aliases: Mapping[str, str]) -> list[str]:
     named += extension_refs(resource, _MCODE_STU1_RELATED, aliases)
     if not named:
         for evidence in as_list(resource.get("evidence")):
-            if isinstance(evidence, Mapping):
+            if isinstance(evidence, dict):
                 for detail in as_list(evidence.get("detail")):
                     ref = reference(detail, aliases)
                     if ref and ref.startswith("Condition/"):

@@ -44,18 +44,18 @@ def _texts(resource: JSON) -> Iterable[str]:
             text = concept_text(concept)
             if text:
                 yield text
-            if isinstance(concept, Mapping):
+            if isinstance(concept, dict):
                 for coding in as_list(concept.get("coding")):
-                    if isinstance(coding, Mapping):
+                    if isinstance(coding, dict):
                         yield str(coding.get("code") or "")
                         yield str(coding.get("display") or "")
     if isinstance(resource.get("valueString"), str):
         yield resource["valueString"]
     for note in as_list(resource.get("note")):
-        if isinstance(note, Mapping) and isinstance(note.get("text"), str):
+        if isinstance(note, dict) and isinstance(note.get("text"), str):
             yield note["text"]
     for specimen in as_list(resource.get("specimen")):
-        if isinstance(specimen, Mapping) and isinstance(specimen.get("display"), str):
+        if isinstance(specimen, dict) and isinstance(specimen.get("display"), str):
             yield specimen["display"]
 
 
@@ -74,7 +74,7 @@ def lesion(resource: JSON, aliases: Mapping[str, str]) -> tuple[str, ...] | None
         if ref and ref.startswith("BodyStructure/"):
             keys.append(ref)
     site = resource.get("bodySite")
-    if isinstance(site, Mapping):
+    if isinstance(site, dict):
         keys += [f"{s}|{c}" for s, c in codings(site)] or [str(concept_text(site) or "")]
     for item in as_list(resource.get("specimen")):
         ref = reference(item, aliases)

@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from hooks.fhir import codes, conditions, secondary, shape
+from hooks.fhir import codes, conditions, shape, triage
 from hooks.fhir import context as clinical
 from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import Chart, collect, flatten, subject_of
@@ -151,12 +151,12 @@ def _classify_conditions(
     unread_conditions: list[str] = []
     for ref, resource in data.resources.items():
         if ref.startswith("Condition/") and usable(ref):
-            info = conditions.classify(resource)
-            if info.kind is not Kind.NONE:
-                infos[ref] = info
-            elif (opaque := conditions.opaque_code(resource)) is not None:
+            verdict = triage.read(resource)
+            if verdict.info.kind is not Kind.NONE:
+                infos[ref] = verdict.info
+            elif (opaque := verdict.opaque) is not None:
                 unread_conditions.append(f"{ref} ({opaque})")
-            elif (words := secondary.uncertain(resource)) is not None:
+            elif (words := verdict.uncertain) is not None:
                 data.notes.append(
                     f"{ref} ({words}) mentions a metastasis as negated, historical or suspected "
                     "and was not counted as one."

@@ -85,7 +85,7 @@ def _scaled(value: Decimal | Interval, factor: Decimal) -> Decimal | Interval:
 
 def size(quantity: Any, string: Any) -> Reading:
     """Greatest dimension in cm (Decimal, or Interval with a comparator)."""
-    if isinstance(quantity, Mapping):
+    if isinstance(quantity, dict):
         text = quantity_text(quantity)
         found = _number(quantity.get("value"), quantity.get("comparator"))
         if isinstance(found, str):
@@ -155,7 +155,7 @@ def necrosis(resource: Mapping[str, Any], options: Iterable[Option], text: str |
     """Percentage of tumor necrosis: a Decimal, or an Interval ("<50 %", "present")."""
     quantity = resource.get("valueQuantity")
     found: Decimal | Interval | str
-    if isinstance(quantity, Mapping):
+    if isinstance(quantity, dict):
         text = quantity_text(quantity)
         unit = quantity.get("code") if quantity.get("code") is not None else quantity.get("unit")
         if unit != "%":

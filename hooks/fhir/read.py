@@ -88,39 +88,45 @@ def as_list(value: Any) -> list[Any]:
 
 
 def codings(concept: Any) -> list[codes.Coded]:
-    if not isinstance(concept, Mapping):
+    if not isinstance(concept, dict):
         return []
     return [
         (c["system"] if isinstance(c.get("system"), str) else "", c["code"])
         for c in as_list(concept.get("coding"))
-        if isinstance(c, Mapping) and isinstance(c.get("code"), str) and c["code"]
+        if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"]
     ]
 
 
 def concept_text(concept: Any) -> str | None:
     """The concept as a person reads it: its text, else the first display, else None."""
-    if not isinstance(concept, Mapping):
+    if not isinstance(concept, dict):
         return None
-    if isinstance(concept.get("text"), str) and visible(concept["text"]).strip():
-        return visible(concept["text"]).strip()
+    text = concept.get("text")
+    if isinstance(text, str) and (shown := visible(text).strip()):
+        return shown
     for c in as_list(concept.get("coding")):
-        if isinstance(c, Mapping) and isinstance(c.get("display"), str):
+        if isinstance(c, dict) and isinstance(c.get("display"), str):
             return visible(c["display"])
     return None
 
 
 def reference(value: Any, aliases: Mapping[str, str]) -> str | None:
     """A reference as ``Type/id`` (absolute URLs, ``_history`` and bundle fullUrls resolved)."""
-    if not isinstance(value, Mapping) or not isinstance(value.get("reference"), str):
+    if not isinstance(value, dict) or not isinstance(value.get("reference"), str):
         return None
     ref: str = value["reference"].strip()
     if ref in aliases:
         return aliases[ref]
     if "/_history/" in ref:
         ref = ref.split("/_history/", maxsplit=1)[0]
-    parts = [p for p in ref.split("/") if p]
-    if len(parts) >= 2 and parts[-2][:1].isupper():
-        return f"{parts[-2]}/{parts[-1]}"
+    kind, _, rid = ref.rstrip("/").rpartition("/")
+    if "//" in kind or kind.endswith("/"):  # empty path segments: the careful split below
+        parts = [p for p in ref.split("/") if p]
+        kind, rid = (parts[-2], parts[-1]) if len(parts) >= 2 else ("", "")
+    else:
+        kind = kind.rpartition("/")[2]
+    if kind[:1].isupper() and rid:
+        return f"{kind}/{rid}"
     return None
 
 
@@ -158,7 +164,7 @@ def effective(resource: JSON) -> tuple[str | None, datetime | None]:
 def extension_refs(resource: JSON, url: str, aliases: Mapping[str, str]) -> list[str]:
     refs = []
     for ext in as_list(resource.get("extension")):
-        if isinstance(ext, Mapping) and ext.get("url") == url:
+        if isinstance(ext, dict) and ext.get("url") == url:
             ref = reference(ext.get("valueReference"), aliases)
             if ref:
                 refs.append(ref)
@@ -167,7 +173,9 @@ def extension_refs(resource: JSON, url: str, aliases: Mapping[str, str]) -> list
 
 def links(resource: JSON, aliases: Mapping[str, str]) -> Links:
     def refs(key: str) -> list[str]:
-        return [r for r in (reference(v, aliases) for v in as_list(resource.get(key))) if r]
+        if key not in resource:  # most Observations carry one or two of these five
+            return []
+        return [r for r in (reference(v, aliases) for v in as_list(resource[key])) if r]
 
     focus = refs("focus")
     related = extension_refs(resource, codes.RELATED_CONDITION_EXTENSION, aliases)
@@ -187,7 +195,7 @@ def _size(resource: JSON) -> tuple[Any, str | None, list[str]]:
     quantity: Any = None
     if codes.SIZE_GREATEST not in codings(resource.get("code")):
         for component in as_list(resource.get("component")):
-            if isinstance(component, Mapping) and codes.SIZE_GREATEST in codings(
+            if isinstance(component, dict) and codes.SIZE_GREATEST in codings(
                 component.get("code")
             ):
                 quantity = component.get("valueQuantity")
@@ -217,9 +225,9 @@ def _differentiation(resource: JSON) -> tuple[Any, str | None, list[str]]:
 def _value_options(resource: JSON) -> Iterator[tuple[str | None, str | None, str | None]]:
     """Every (system, code, text) a coded or string value offers, most specific first."""
     concept = resource.get("valueCodeableConcept")
-    if isinstance(concept, Mapping):
+    if isinstance(concept, dict):
         for c in as_list(concept.get("coding")):
-            if isinstance(c, Mapping):
+            if isinstance(c, dict):
                 display = c.get("display")
                 yield (
                     c.get("system"),
@@ -234,7 +242,7 @@ def _value_options(resource: JSON) -> Iterator[tuple[str | None, str | None, str
 
 def _value_text(resource: JSON) -> str | None:
     concept = resource.get("valueCodeableConcept")
-    if isinstance(concept, Mapping):
+    if isinstance(concept, dict):
         text = concept_text(concept)
         if text:
             return text
@@ -326,7 +334,7 @@ def _named(text: str, morphology: str) -> str:
 
 def histology(concept: Any) -> Histology:
     """ICD-O-3 morphology from a CodeableConcept: an ICD-O-3 coding, else a named histology."""
-    if not isinstance(concept, Mapping):
+    if not isinstance(concept, dict):
         return Histology(None, [])
     for system, code in codings(concept):
         if system == codes.ICDO3:
@@ -334,7 +342,7 @@ def histology(concept: Any) -> Histology:
             if morphology:
                 return Histology(morphology, [])
     for c in as_list(concept.get("coding")):
-        if isinstance(c, Mapping) and c.get("system") == codes.ICDO3:
+        if isinstance(c, dict) and c.get("system") == codes.ICDO3:
             morphology = codes.parse_morphology(str(c.get("display") or ""))
             if morphology:
                 return Histology(morphology, [])

@@ -12,7 +12,6 @@ primary site are regional, any other nodal metastasis is M1). A Condition's ``di
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -72,7 +71,7 @@ class Secondary:
 
 def _profiles(resource: JSON) -> list[str]:
     meta = resource.get("meta")
-    if not isinstance(meta, Mapping):
+    if not isinstance(meta, dict):
         return []
     return [str(p).split("|", maxsplit=1)[0] for p in as_list(meta.get("profile"))]
 

@@ -312,7 +312,7 @@ def _stage_summary(
 ) -> Finding | None:
     """The recorded stage group of ``Condition.stage.summary`` (mCODE: stage at last staging)."""
     for stage in as_list(resource.get("stage")):
-        if not isinstance(stage, Mapping) or not isinstance(stage.get("summary"), Mapping):
+        if not isinstance(stage, dict) or not isinstance(stage.get("summary"), Mapping):
             continue
         summary = stage["summary"]
         shown = concept_text(summary)

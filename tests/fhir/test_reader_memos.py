@@ -1,0 +1,172 @@
+"""The reader's shortcuts give exactly what the plain reading gives.
+
+Three shortcuts on the hot path of a new chart (hooks.fhir): remembered leaf elements in the
+validity check, remembered Condition verdicts (hooks.fhir.triage) and a reference parser that
+avoids a split per reference. Each is compared here with the plain computation it replaces,
+on every Condition and reference of the repository's charts and on generated input.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hooks.fhir import shape, triage
+from hooks.fhir.extract import extract
+from hooks.fhir.read import reference
+from tests.fhir.test_shape import CHARTS, RESOURCES
+
+
+def _condition(cid: str, code: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "subject": {"reference": "Patient/p"},
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": code,
+    }
+
+
+CONDITIONS = [(name, r) for name, r in RESOURCES if r.get("resourceType") == "Condition"] + [
+    # a code outside our tables with no words: cannot be read at all
+    (
+        "opaque",
+        _condition("o", {"coding": [{"system": "http://snomed.info/sct", "code": "94579000"}]}),
+    ),
+    # words of a metastasis that is negated: seen, not counted
+    ("negated", _condition("n", {"text": "No evidence of metastatic disease"})),
+]
+
+
+def test_the_corpus_has_conditions_of_every_kind() -> None:
+    kinds = {triage.decide(r).info.kind.name for _, r in CONDITIONS}
+    assert {"SARCOMA", "SECONDARY", "OTHER_CANCER", "NONE"} <= kinds
+    assert any(triage.decide(r).opaque for _, r in CONDITIONS)
+
+
+def test_remembered_verdicts_equal_a_direct_reading() -> None:
+    for _ in range(2):  # the second round answers from memory
+        for name, resource in CONDITIONS:
+            assert triage.read(resource) == triage.decide(resource), name
+
+
+def test_a_verdict_is_remembered_by_its_deciding_elements_only() -> None:
+    # The same metastasis code, once with a lymph node body site (nodal) and once without:
+    # two different verdicts, whatever was asked first.
+    base = {
+        "resourceType": "Condition",
+        "id": "m1",
+        "subject": {"reference": "Patient/p"},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "128462008"}]},
+    }
+    nodal = copy.deepcopy(base) | {
+        "id": "m2",
+        "bodySite": [{"coding": [{"system": "http://snomed.info/sct", "code": "68171009"}]}],
+    }
+    first, second = triage.read(base), triage.read(nodal)
+    assert first == triage.decide(base)
+    assert second == triage.decide(nodal)
+    assert first.info.nodal != second.info.nodal
+    # Another id, patient and date with the same deciding elements: the same verdict.
+    other = copy.deepcopy(base) | {"id": "x", "recordedDate": "2020-01-01"}
+    assert triage.read(other) == triage.decide(other)
+
+
+def _leaves(data: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if isinstance(data, dict):
+        if "code" in data and "system" in data and not isinstance(data.get("code"), dict):
+            out.append(data)
+        for value in data.values():
+            out.extend(_leaves(value))
+    elif isinstance(data, list):
+        for value in data:
+            out.extend(_leaves(value))
+    return out
+
+
+def test_a_remembered_leaf_is_never_taken_for_an_equal_non_string() -> None:
+    # True == 1 in Python: a remembered Coding with userSelected true must not make one with
+    # userSelected 1 (not a FHIR boolean) valid.
+    coding = {"system": "http://loinc.org", "code": "21889-1", "userSelected": True}
+    assert shape.CODING(coding)
+    assert shape.CODING(coding)
+    assert not shape.CODING(coding | {"userSelected": 1})
+    strings = {"system": "http://loinc.org", "code": "21889-1"}
+    assert shape.CODING(strings)
+    assert shape.CODING(dict(strings))
+    assert not shape.CODING(strings | {"code": " 21889-1"})
+
+
+def test_remembered_leaves_give_the_verdict_of_a_fresh_check() -> None:
+    fresh = shape._element(  # the Coding rules, with no memory
+        {
+            "system": shape._uri,
+            "version": shape._string,
+            "code": shape._code,
+            "display": shape._string,
+            "userSelected": shape._boolean,
+        }
+    )
+    seen = 0
+    for _ in range(2):
+        for _, resource in RESOURCES:
+            for leaf in _leaves(resource):
+                assert shape.CODING(leaf) == fresh(leaf), leaf
+                seen += 1
+    assert seen > 1000
+
+
+def _split_reference(text: str) -> str | None:
+    """The plain definition: the last two non-empty path segments, the type capitalised."""
+    ref = text.strip()
+    if "/_history/" in ref:
+        ref = ref.split("/_history/", maxsplit=1)[0]
+    parts = [p for p in ref.split("/") if p]
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return f"{parts[-2]}/{parts[-1]}"
+    return None
+
+
+@given(
+    st.lists(
+        st.sampled_from(["", "Patient", "patient", "Obs", "1", "a.b", "_history", "http:", " "]),
+        max_size=6,
+    ).map("/".join),
+    st.sampled_from(["", "/", "http://ehr.example.org/fhir/", "urn:uuid:"]),
+)
+def test_references_read_as_the_plain_split_reads_them(path: str, prefix: str) -> None:
+    text = prefix + path
+    assert reference({"reference": text}, {}) == _split_reference(text)
+
+
+def test_every_reference_in_the_charts_reads_as_the_plain_split_reads_it() -> None:
+    def refs(data: Any) -> list[str]:
+        if isinstance(data, dict):
+            found = [data["reference"]] if isinstance(data.get("reference"), str) else []
+            return found + [r for v in data.values() for r in refs(v)]
+        if isinstance(data, list):
+            return [r for v in data for r in refs(v)]
+        return []
+
+    texts = [r for _, resource in RESOURCES for r in refs(resource)]
+    assert len(texts) > 500
+    for text in texts:
+        assert reference({"reference": text}, {}) == _split_reference(text), text
+
+
+def test_read_only_mappings_read_as_json_objects() -> None:
+    def frozen(value: Any) -> Any:
+        if isinstance(value, dict):
+            return types.MappingProxyType({k: frozen(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [frozen(v) for v in value]
+        return value
+
+    for name, patient, resources in CHARTS[:40]:
+        plain = extract(patient, resources)
+        assert extract(patient, [frozen(r) for r in resources]) == plain, name
