@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from cds.interval import Interval
 from cds.model import Basis, Grade, M, N, Problem, Severity, SiteGroup, Stage, Status, T, TraceStep
@@ -52,8 +53,12 @@ class StageResult:
     trace: tuple[TraceStep, ...] = ()
 
 
+# The row of each site group, found once (was a table lookup, several per tumor).
+_SITE_ROWS: dict[SiteGroup, Row | None] = {s: SITES.first(site=s.value) for s in SiteGroup}
+
+
 def site_row(site: SiteGroup) -> Row:
-    row = SITES.first(site=site.value)
+    row = _SITE_ROWS[site] if type(site) is SiteGroup else SITES.first(site=site.value)
     if row is None:  # every SiteGroup has a row; integrity tests check it
         raise LookupError(f"ajcc8-site-groups has no row for {site}")
     return row
@@ -77,6 +82,13 @@ def _size_words(bounds: Range) -> str:
     return " and ".join(parts) + " cm"
 
 
+# The T and the bounds in words of each size-table row, worked out once per row.
+@lru_cache(maxsize=64)
+def _size_row(size_table_id: str, row_key: str) -> tuple[T, str]:
+    row = table(size_table_id).row(row_key)
+    return T(row.text("t")), _size_words(row.bounds("size_cm"))
+
+
 def t_from_size(site: SiteGroup, size_cm: Decimal) -> tuple[T, TraceStep] | None:
     """The T category the greatest dimension decides at this site, with its trace step."""
     group = site_row(site)
@@ -87,11 +99,8 @@ def t_from_size(site: SiteGroup, size_cm: Decimal) -> tuple[T, TraceStep] | None
     row = size_table.first(size_cm=size_cm)
     if row is None:
         return None
-    t = T(row.text("t"))
-    words = (
-        f"greatest dimension {_cm(size_cm)} cm is {_size_words(row.bounds('size_cm'))}: "
-        f"{t} ({group.text('chapter')})"
-    )
+    t, bounds = _size_row(size_table_id, row.key)
+    words = f"greatest dimension {_cm(size_cm)} cm is {bounds}: {t} ({group.text('chapter')})"
     if site is SiteGroup.HEAD_NECK and t is T.T3:
         words += (
             "; T4a/T4b depend on invasion of adjoining structures and come only from a recorded T"
@@ -254,14 +263,8 @@ def t_category(
         )
 
     if recorded is not None and valid is not None:
-        trace.append(
-            T_CATEGORIES.step(
-                valid,
-                f"{recorded} as recorded ({valid.text('definition')}); a recorded T is "
-                "authoritative",
-            )
-        )
-        comparable = recorded.value in group.texts("t_from_size") or recorded is T.T0
+        step, comparable = _recorded_t(site, recorded)
+        trace.append(step)
         if (
             derived is not None
             and size_cm is not None
@@ -322,6 +325,21 @@ def t_category(
     return TResult(T.TX, Basis.UNKNOWN, (missing,), tuple(problems), tuple(trace))
 
 
+# The trace step of a valid recorded T, and whether a size can be compared with it: a pure
+# function of two enums, built once each (typed: a StrEnum member is not its text).
+@lru_cache(maxsize=256, typed=True)
+def _recorded_t(site: SiteGroup, recorded: T) -> tuple[TraceStep, bool]:
+    valid = T_CATEGORIES.first(site=site.value, t=recorded.value)
+    if valid is None:  # only called with a row found for this site and T
+        raise LookupError(f"ajcc8-t-categories has no row for {site} {recorded}")
+    step = T_CATEGORIES.step(
+        valid,
+        f"{recorded} as recorded ({valid.text('definition')}); a recorded T is authoritative",
+    )
+    comparable = recorded.value in site_row(site).texts("t_from_size") or recorded is T.T0
+    return step, comparable
+
+
 def _node_or_metastasis(
     recorded: N | M | None, lookup: Table, column: str, code: str, field: str
 ) -> NodeOrMetastasis:
@@ -342,16 +360,22 @@ def _node_or_metastasis(
     return NodeOrMetastasis(category, Basis.RECORDED, (), (step,))
 
 
+# Pure functions of enums (a few hundred combinations at most); their answers are frozen. The
+# caches are typed: a StrEnum member and its text are equal but must not share an answer.
+# With the site rows found once: cds.assess 0.100 -> 0.082 ms per new chart.
+@lru_cache(maxsize=8, typed=True)
 def n_category(recorded: N | None) -> NodeOrMetastasis:
     """N as recorded, or N0 assumed: AJCC 8 counts unknown nodal status as N0 (PDQ Table 2)."""
     return _node_or_metastasis(recorded, N_TABLE, "n", "n-assumed", "n")
 
 
+@lru_cache(maxsize=8, typed=True)
 def m_category(recorded: M | None) -> NodeOrMetastasis:
     """M as recorded, or M0 assumed when distant metastasis is not recorded (PDQ Table 3)."""
     return _node_or_metastasis(recorded, M_TABLE, "m", "m-assumed", "m")
 
 
+@lru_cache(maxsize=1024, typed=True)
 def stage_group(site: SiteGroup, t: T, n: N, m: M, grade: Grade) -> StageResult:
     """The AJCC 8 stage group, or why there is none (head and neck, visceral, TX, T0)."""
     group = site_row(site)
@@ -398,11 +422,13 @@ def possible_stages(
     return tuple(s for s in STAGE_ORDER if s in found)
 
 
+@lru_cache(maxsize=1)
 def staged_sites() -> tuple[SiteGroup, ...]:
     """The site groups AJCC 8 gives stage groups for (trunk/extremities, retroperitoneum)."""
     return tuple(s for s in SiteGroup if site_row(s).opt_text("stage_table") is not None)
 
 
+@lru_cache(maxsize=16, typed=True)
 def stageable_t(site: SiteGroup) -> tuple[T, ...]:
     """The T values a stage group exists for at this site (expanded when T is unknown)."""
     return tuple(T(v) for v in site_row(site).texts("t_stageable"))

@@ -157,6 +157,26 @@ class Row:
 _MEMO_SIZE = 4096
 
 
+def _cell_matches(kind: str, cond: Condition, value: Query) -> bool:
+    """One value or prefix cell against one query value, as ``Row.matches`` decides it."""
+    if value is None or isinstance(cond, Range):
+        return False
+    if kind == "prefix":
+        return isinstance(value, str) and any(
+            isinstance(p, str) and value.startswith(p) for p in cond
+        )
+    return any(type(value) is type(c) and value == c for c in cond)
+
+
+def _as_number(value: Query) -> Decimal | None:
+    """A query value as the decimal a range cell compares, or None when no range can hold it
+    (unknown, a bool, not a number, not finite), as ``Row.matches`` decides it."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    number = Decimal(value)
+    return number if number.is_finite() else None
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     id: str
@@ -166,12 +186,49 @@ class Table:
     match: Mapping[str, str]
     fields: Mapping[str, str]
     rows: tuple[Row, ...]
-    # Answers already looked up: tables never change after loading, so a query always matches
-    # the same rows. Keyed by column, value type and value (1, True and Decimal(1) are equal
-    # in Python but match differently). Bounded; cleared when full.
+    # Rows already found for the value and prefix columns of a query: tables never change
+    # after loading, so those columns always select the same rows. Keyed by value type and
+    # value (1, True and Decimal(1) are equal in Python but match differently). Range columns
+    # are not part of the key (a chart's measurements are rarely seen twice): the few rows
+    # found are then checked against them. Bounded; cleared when full.
     _memo: dict[tuple[object, ...], tuple[Row, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Derived from ``match`` and ``rows`` when the table is built (see ``__post_init__``).
+    _columns: frozenset[str] = field(init=False, compare=False, repr=False)
+    _keyed: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    _ranged: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    # Per row (by position), its range cells: (column, range).
+    _row_ranges: tuple[tuple[tuple[str, Range], ...], ...] = field(
+        init=False, compare=False, repr=False
+    )
+    # Per range column, the rows with a range on it and that range as an interval.
+    _intervals: Mapping[str, tuple[tuple[Row, Interval], ...]] = field(
+        init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        # A new measured value was a memo miss and a scan of every row (and a memo entry per
+        # value): now one memo hit on the other columns and a range check of the rows found.
+        ranged = tuple(c for c, kind in self.match.items() if kind == "range")
+        set_ = object.__setattr__
+        set_(self, "_columns", frozenset(self.match))
+        set_(self, "_keyed", tuple(c for c in self.match if c not in ranged))
+        set_(self, "_ranged", ranged)
+        set_(
+            self,
+            "_row_ranges",
+            tuple(
+                tuple((c, r) for c, r in row.conditions.items() if isinstance(r, Range))
+                for row in self.rows
+            ),
+        )
+        intervals: dict[str, tuple[tuple[Row, Interval], ...]] = {}
+        for row in self.rows:
+            for column, cond in row.conditions.items():
+                if isinstance(cond, Range):
+                    intervals[column] = (*intervals.get(column, ()), (row, cond.interval))
+        set_(self, "_intervals", MappingProxyType(intervals))
 
     def _check_query(self, query: Mapping[str, Query]) -> None:
         unknown = set(query) - set(self.match)
@@ -182,32 +239,60 @@ class Table:
                 f"{sorted(self.match)}"
             )
 
-    def first(self, **query: Query) -> Row | None:
-        """The first row matching ``query`` (which names every match column), or None."""
-        matched = self.every(**query)
-        return matched[0] if matched else None
-
-    def every(self, **query: Query) -> tuple[Row, ...]:
-        """All rows matching ``query``, in table order (for tables of options, not rules)."""
-        key = tuple((column, type(value), value) for column, value in sorted(query.items()))
+    def _candidates(self, query: Mapping[str, Query]) -> tuple[Row, ...]:
+        """The rows whose value and prefix cells all match ``query``, in table order."""
+        if query.keys() != self._columns:
+            self._check_query(query)
+        key = tuple((type(value), value) for value in [query[c] for c in self._keyed])
         found = self._memo.get(key)
         if found is None:
-            self._check_query(query)
-            found = tuple(row for row in self.rows if row.matches(self.match, query))
+            kinds = self.match
+            found = tuple(
+                row
+                for row in self.rows
+                if all(
+                    _cell_matches(kinds[c], cond, query[c])
+                    for c, cond in row.conditions.items()
+                    if not isinstance(cond, Range)
+                )
+            )
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
             self._memo[key] = found
         return found
 
+    def _in_ranges(self, row: Row, numbers: Mapping[str, Decimal | None]) -> bool:
+        for column, bounds in self._row_ranges[row.index - 1]:
+            number = numbers[column]
+            if number is None or not bounds.contains(number):
+                return False
+        return True
+
+    def first(self, **query: Query) -> Row | None:
+        """The first row matching ``query`` (which names every match column), or None."""
+        rows = self._candidates(query)
+        if not self._ranged:
+            return rows[0] if rows else None
+        numbers = {c: _as_number(query[c]) for c in self._ranged}
+        for row in rows:
+            if self._in_ranges(row, numbers):
+                return row
+        return None
+
+    def every(self, **query: Query) -> tuple[Row, ...]:
+        """All rows matching ``query``, in table order (for tables of options, not rules)."""
+        rows = self._candidates(query)
+        if not self._ranged:
+            return rows
+        numbers = {c: _as_number(query[c]) for c in self._ranged}
+        return tuple(row for row in rows if self._in_ranges(row, numbers))
+
     def overlapping(self, column: str, interval: Interval) -> tuple[Row, ...]:
         """The rows whose range on ``column`` holds some value of ``interval``, in table order
         (for one-range tables such as T by size or FNCLCC scores; see ``cds/interval.py``)."""
-        found = []
-        for row in self.rows:
-            cond = row.condition(column)
-            if isinstance(cond, Range) and cond.interval.overlaps(interval):
-                found.append(row)
-        return tuple(found)
+        return tuple(
+            row for row, held in self._intervals.get(column, ()) if held.overlaps(interval)
+        )
 
     def row(self, key: str) -> Row:
         for row in self.rows:
