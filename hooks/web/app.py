@@ -58,6 +58,7 @@ from hooks.web.errors import (
     request_id,
 )
 from hooks.web.ids import uuid4_text
+from hooks.web.plain_route import PlainRoute
 from hooks.web.settings import AUTH_OFF_WARNING, LOCALHOST_ORIGIN_REGEX, Settings
 from hooks.web.wire import Discovery, FeedbackRequest, HookRequest
 
@@ -254,10 +255,10 @@ def _install_routes(
     async def discovery(_: DiscoveryIdentity) -> dict[str, Any]:
         return Discovery(services=[s.describe() for s in REGISTRY.values()]).wire()
 
-    @app.post("/cds-services/{service_id}")
     async def call_service(service_id: str, request: Request) -> Any:
-        # The caller is authenticated here rather than by a FastAPI dependency (``Identity``),
-        # first as before: resolving a dependency cost about 0.01 ms per call.
+        # Called directly by its route (hooks.web.plain_route: FastAPI's parameter and
+        # dependency resolution cost about 0.03 ms per call); the caller is authenticated here,
+        # first, as the ``Identity`` dependency did.
         identity = await _authenticated(request)
         service = _service(service_id)
         hook_request = _parse(HookRequest, await request.body())
@@ -311,6 +312,13 @@ def _install_routes(
         body = template.render(uuid_factory, effective)
         metrics.observe_cards(service.id, body)
         return Response(body, media_type="application/json")
+
+    app.router.add_api_route(
+        "/cds-services/{service_id}",
+        call_service,
+        methods=["POST"],
+        route_class_override=PlainRoute,
+    )
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request, _: Identity) -> dict[str, int]:
