@@ -1,6 +1,7 @@
 """Input limits: request body size, JSON nesting depth and FHIR resource count.
 
-``BodyLimitMiddleware`` is plain ASGI and sits outermost, so an oversized or pathologically
+``BodyLimitMiddleware`` is plain ASGI and runs before routing (inside
+``hooks.web.edge.EdgeMiddleware``), so an oversized or pathologically
 nested body is refused before routing, validation or any parser sees it: 413 for a body over
 the byte limit (by ``Content-Length`` or, for a streamed body, by counting) or with too many
 FHIR resources, 400 for JSON nested deeper than the limit, 415 for a POST, PUT or PATCH whose
@@ -286,7 +287,7 @@ def _too_large(maximum: int) -> LimitExceeded:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, exc: LimitExceeded) -> None:
-    # The correlation id set by hooks.web.errors.RequestIdMiddleware (outside this one), if any.
+    # The correlation id set by hooks.web.edge.EdgeMiddleware (around this one), if any.
     state = scope.get("state") or {}
     rid = state.get("request_id") if isinstance(state, dict) else None
     response = operation_outcome(
