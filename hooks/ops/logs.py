@@ -19,7 +19,7 @@ import orjson
 
 from hooks.auth.redact import redact
 
-#: The correlation id of the request being served (set by ``RequestIdMiddleware``).
+#: The correlation id of the request being served (set by ``hooks.web.edge.EdgeMiddleware``).
 CORRELATION_ID: ContextVar[str | None] = ContextVar("sarcoma_cds_correlation_id", default=None)
 
 #: ``extra=`` fields copied into JSON lines when a record carries them.

@@ -39,8 +39,8 @@ def no_ping() -> None:
 
 
 def install(app: FastAPI, cfg: Settings, *, ping: Any) -> None:
-    """Add the routes and the store-failure handler; ``ping()`` raises when the store is down."""
-    app.add_middleware(metrics.MetricsMiddleware)
+    """Add the routes and the store-failure handler; ``ping()`` raises when the store is down.
+    (Requests are counted by ``hooks.web.edge.EdgeMiddleware``.)"""
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
 
     @app.get("/readyz", include_in_schema=False)

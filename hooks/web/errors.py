@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-import uuid
-from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from hooks.ops.logs import CORRELATION_ID, request_log_fields
+from hooks.web.ids import uuid4_text
 
 log = logging.getLogger("hooks.service")
 
@@ -66,7 +61,7 @@ class AuthenticationError(Exception):
 
 def request_id(request: Request) -> str:
     rid = getattr(request.state, "request_id", None)
-    return rid if isinstance(rid, str) else str(uuid.uuid4())
+    return rid if isinstance(rid, str) else uuid4_text()
 
 
 def operation_outcome(
@@ -148,7 +143,7 @@ def _internal_error_response(rid: str, exc: BaseException) -> Response:
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
-    # Last resort for a failure outside InternalErrorMiddleware (in the outer middleware).
+    # Last resort for a failure outside hooks.web.edge.EdgeMiddleware's own handling.
     return _internal_error_response(request_id(request), exc)
 
 
@@ -158,53 +153,6 @@ def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(AuthenticationError, _authentication_error)
     app.add_exception_handler(Exception, _internal_error)
-
-
-class RequestIdMiddleware:
-    """Give every request a correlation id, echo it as ``X-Request-ID``, log one line.
-
-    An incoming ``X-Request-ID`` (or ``X-Correlation-ID``) of a sane shape is kept so that a
-    client's id can be followed through our log. Pure ASGI (no body buffering).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        rid = _incoming_id(scope) or str(uuid.uuid4())
-        scope.setdefault("state", {})["request_id"] = rid
-        CORRELATION_ID.set(rid)  # on every log line of this request (JSON logs)
-        started = time.perf_counter()
-        status: dict[str, Any] = {"code": 500}
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() != REQUEST_ID_HEADER.lower().encode()
-                ]
-                headers.append((REQUEST_ID_HEADER.lower().encode(), rid.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-            log.info(
-                "%s %s %s %.1fms id=%s",
-                scope.get("method", "-"),
-                scope.get("path", "-"),
-                status["code"],
-                elapsed_ms,
-                rid,
-                extra=request_log_fields(scope, status["code"], elapsed_ms),
-            )
 
 
 def _incoming_id(scope: Scope) -> str | None:
@@ -219,54 +167,7 @@ def _incoming_id(scope: Scope) -> str | None:
 def _scope_request_id(scope: Scope) -> str:
     state = scope.get("state") or {}
     rid = state.get("request_id") if isinstance(state, dict) else None
-    return rid if isinstance(rid, str) else str(uuid.uuid4())
-
-
-class InternalErrorMiddleware:
-    """Answer an unexpected exception with the 500 OperationOutcome here, inside the CORS
-    middleware, so that browser clients (the CDS Hooks Sandbox) can read it: Starlette's own
-    last-resort handler sits outside every middleware and its responses carry no CORS headers.
-    A failure after the response has started cannot be answered and is raised on."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_tracking)
-        except Exception as exc:
-            if started:
-                raise
-            response = _internal_error_response(_scope_request_id(scope), exc)
-            await response(scope, receive, send)
-
-
-class OutcomeCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS middleware, with a refused preflight answered by an OperationOutcome
-    (with the correlation id) instead of a ``text/plain`` "Disallowed CORS ..." body. The
-    refusal still carries no ``Access-Control-Allow-Origin`` for an origin not allowed."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "OPTIONS":
-            headers = Headers(scope=scope)
-            if "origin" in headers and "access-control-request-method" in headers:
-                response = self.preflight_response(request_headers=headers)
-                if response.status_code >= 400:
-                    response = _refused_preflight(response, _scope_request_id(scope))
-                await response(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+    return rid if isinstance(rid, str) else uuid4_text()
 
 
 def _refused_preflight(refusal: Response, rid: str) -> Response:

@@ -1,6 +1,7 @@
 """Input limits: request body size, JSON nesting depth and FHIR resource count.
 
-``BodyLimitMiddleware`` is plain ASGI and sits outermost, so an oversized or pathologically
+``BodyLimitMiddleware`` is plain ASGI and runs before routing (inside
+``hooks.web.edge.EdgeMiddleware``), so an oversized or pathologically
 nested body is refused before routing, validation or any parser sees it: 413 for a body over
 the byte limit (by ``Content-Length`` or, for a streamed body, by counting) or with too many
 FHIR resources, 400 for JSON nested deeper than the limit, 415 for a POST, PUT or PATCH whose
@@ -17,7 +18,6 @@ import array
 import itertools
 import os
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hooks.fhir import json_numbers
 from hooks.web.errors import operation_outcome
+from hooks.web.ids import uuid4_text
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 #: A CDS Hooks request with a prefetched Bundle nests about 15 levels deep
@@ -123,6 +124,30 @@ def _max_depth(brackets: bytes) -> int:
     return deepest
 
 
+#: Brackets of either kind as parentheses (``_max_depth`` counts them alike too).
+_PARENTHESES = bytes.maketrans(b"{[}]", b"(())")
+#: Longest bracket string, and most rounds, for ``_balanced_depth`` (beyond: ``_max_depth``).
+_ROUNDS_MAX_LENGTH = 1 << 16
+_ROUNDS_MAX = 256
+
+
+def _balanced_depth(brackets: bytes) -> int | None:
+    """The nesting depth of a balanced bracket string, by deleting the innermost pairs round by
+    round (each round deletes every ``()`` present: exactly the innermost level, so the rounds
+    to empty are the depth); None when it is not balanced or too long or deep for this."""
+    if len(brackets) > _ROUNDS_MAX_LENGTH:
+        return None
+    rest = brackets.translate(_PARENTHESES)
+    depth = 0
+    while rest:
+        inner = rest.replace(b"()", b"")
+        if len(inner) == len(rest) or depth == _ROUNDS_MAX:
+            return None  # unbalanced, or deep: the prefix sums decide
+        rest = inner
+        depth += 1
+    return depth
+
+
 def json_depth(raw: bytes) -> int:
     """The bracket nesting depth of (possibly malformed) JSON text, strings ignored."""
     return _max_depth(_JSON_STRING.sub(b"", raw).translate(None, delete=_NOT_BRACKETS))
@@ -137,12 +162,16 @@ def _quick_depth(raw: bytes) -> int | None:
     then keep what lies outside quotes (a bracket inside a string, as in the UCUM unit
     ``mm[Hg]``, is dropped). Text with an escaped quote takes the exact path (None).
     """
-    if b'\\"' in raw:
+    # A backslash is one byte to look for (memchr); the two-byte search costs 14 us on a 17 kB
+    # chart, and most bodies hold no backslash at all.
+    if b"\\" in raw and b'\\"' in raw:
         return None
     syntax = raw.translate(None, delete=_NOT_SYNTAX).replace(b'""', b"")
     if b'"' in syntax:
         syntax = b"".join(syntax.split(b'"')[::2])
-    return _max_depth(syntax)
+    # Deleting innermost pairs: 5 us instead of 10 us for the prefix sums on a 17 kB chart.
+    depth = _balanced_depth(syntax)
+    return depth if depth is not None else _max_depth(syntax)
 
 
 def check_json_body(raw: bytes, limits: Limits) -> None:
@@ -258,10 +287,10 @@ def _too_large(maximum: int) -> LimitExceeded:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, exc: LimitExceeded) -> None:
-    # The correlation id set by hooks.web.errors.RequestIdMiddleware (outside this one), if any.
+    # The correlation id set by hooks.web.edge.EdgeMiddleware (around this one), if any.
     state = scope.get("state") or {}
     rid = state.get("request_id") if isinstance(state, dict) else None
     response = operation_outcome(
-        exc.status, exc.code, exc.message, rid if isinstance(rid, str) else str(uuid.uuid4())
+        exc.status, exc.code, exc.message, rid if isinstance(rid, str) else uuid4_text()
     )
     await response(scope, receive, send)
