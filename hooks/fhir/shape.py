@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from hooks.fhir import r4b
@@ -101,11 +101,14 @@ def _date_time(v: Any, *, instant: bool = False) -> bool:
     m = _DATE_TIME.fullmatch(v)
     if m is None or (instant and m["t"] is None):
         return False
+    day = m["d"]
+    if day is None or day <= "28":
+        # The pattern already bounds month, hour, minute, second and offset: only the 29th to
+        # the 31st can name a day the month does not have (2023-02-30), which the calendar
+        # decides below.
+        return True
     try:
-        if m["t"] is not None:
-            datetime.fromisoformat(v.replace("Z", "+00:00"))
-        elif m["d"] is not None:
-            date.fromisoformat(v)
+        date.fromisoformat(v[:10])
     except ValueError:
         return False
     return True
