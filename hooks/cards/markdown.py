@@ -44,6 +44,7 @@ _HOST = re.compile(
 )
 
 
+@lru_cache(maxsize=256)  # our own few links, on every card: 2 us a call saved
 def link(label: str, url: str) -> str:
     """A Markdown link to one of our own source URLs (never chart text). The URL is written as
     is (escaping it would put backslashes into the href): only URLs that need no escaping in a

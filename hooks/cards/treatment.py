@@ -4,6 +4,7 @@ ClinicalTrials.gov."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote_plus
 
 from cds.model import Assessment, TreatmentOption
@@ -109,6 +110,7 @@ def treatment_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard 
     )
 
 
+@lru_cache(maxsize=1024)  # one term per histology; quote_plus is 2 us
 def trials_url(term: str) -> str:
     """The ClinicalTrials.gov search for a condition (its ``cond`` query parameter)."""
     return TRIALS_SEARCH + quote_plus(term.lower())

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Final
 
 from cds.grading import fnclcc_grade
@@ -72,7 +73,12 @@ _SCORES = ("differentiation", "mitotic", "necrosis", "total")
 
 def disagrees(problem: Problem) -> bool:
     """Whether a problem of the core reports the chart disagreeing with the AJCC 8 rules."""
-    return problem.code in REJECTED_RECORDED or any(m in problem.code for m in DISCREPANCY_MARKERS)
+    return _disagreeing_code(problem.code)
+
+
+@lru_cache(maxsize=512)  # the core's problem codes are a few dozen constants: 1 us a call saved
+def _disagreeing_code(code: str) -> bool:
+    return code in REJECTED_RECORDED or any(m in code for m in DISCREPANCY_MARKERS)
 
 
 @dataclass(frozen=True, slots=True)
