@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from cds.grade_sets import PARTIAL_SUM
-from cds.model import Assessment, Basis, Grade, Status
+from cds.model import Assessment, Basis, Grade, Problem, Status
 from hooks.cards import context as clinical_context
 from hooks.cards import plain
 from hooks.cards.common import (
@@ -112,6 +112,8 @@ def _headline(tumor: PrimaryTumor, a: Assessment) -> str:
 
 def _where(*sources: Source | None) -> str:
     """The resources a value came from, each once, with the date (once when they share it)."""
+    if len(sources) == 1 and sources[0] is not None:  # most values: the same text, 1 us sooner
+        return _where_one(sources[0])
     found = list({s.reference: s for s in sources if s is not None}.values())
     if not found:
         return "not recorded"
@@ -129,6 +131,17 @@ def _where(*sources: Source | None) -> str:
         parts.append(part)
     date = next(iter(dates))
     return ", ".join(parts) + (f", {md(date)}" if shared and date else "")
+
+
+def _where_one(s: Source) -> str:
+    """``_where(s)``: one source, its date shared with itself."""
+    part = md(s.reference)
+    if s.status and s.status not in ROUTINE_STATUSES:
+        part += f" ({md(s.status)})"
+    if s.accepted:
+        part += " (accepted suggestion)"
+    date = (s.date or "")[:10]
+    return part + (f", {md(date)}" if date else "")
 
 
 def _basis(basis: Basis, source: Source | None) -> str:
@@ -219,23 +232,24 @@ def _status(report: TumorReport, plan: writeback.Plan) -> list[tuple[str, str]]:
     # A value present but unreadable is not "missing": it is named under "Could not read".
     unread = tumor.unread_sources
     missing = [short(m) for m in a.missing if FIELD_SOURCES.get(m, m) not in unread]
-    ungraded = any(p.code == "grade-not-applicable" for p in problems(a))
+    found = problems(a)  # once for the card: 1 us a call
+    ungraded = any(p.code == "grade-not-applicable" for p in found)
     grade_unknown = a.grade.grade is Grade.GX and not a.grade.options
     if grade_unknown and not ungraded and not set(a.missing) & set(GRADE_PARTS):
         missing.append("FNCLCC grade")
     if writeback.grade_rests_on_assumption(tumor, a):
         missing.append("differentiation score (it decides the grade)")
     unreadable = [md(x) for x in tumor.unreadable]
-    unreadable += [md(p.message) for p in problems(a) if p.code.startswith("invalid-")]
+    unreadable += [md(p.message) for p in found if p.code.startswith("invalid-")]
     return [
         ("Missing", "; ".join(dict.fromkeys(missing))),
-        ("Assumed", " ".join(_assumptions(tumor, a))),
+        ("Assumed", " ".join(_assumptions(tumor, a, found))),
         ("Could not read", " ".join(dict.fromkeys(unreadable))),
         ("Recorded", _recorded(plan, a)),
     ]
 
 
-def _assumptions(tumor: PrimaryTumor, a: Assessment) -> list[str]:
+def _assumptions(tumor: PrimaryTumor, a: Assessment, found: list[Problem]) -> list[str]:
     """N0/M0 by the AJCC convention first (most often assumed), then the core's own stated
     assumptions (a differentiation score) and GX grouped with G1, each once."""
     out = []
@@ -263,10 +277,10 @@ def _assumptions(tumor: PrimaryTumor, a: Assessment) -> list[str]:
         )
     out += [
         md(p.message)
-        for p in problems(a)
+        for p in found
         if p.code.endswith("-assumed") and p.code not in {"n-assumed", "m-assumed"}
     ]
-    out += [md(p.message) for p in problems(a) if p.code == "gx-grouped-with-g1"]
+    out += [md(p.message) for p in found if p.code == "gx-grouped-with-g1"]
     return list(dict.fromkeys(out))
 
 

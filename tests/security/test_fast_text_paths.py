@@ -17,6 +17,7 @@ from cds.assess import assess
 from cds.model import SiteGroup, TumorInputs
 from hooks.cards import markdown, stage
 from hooks.fhir import text as fhir_text
+from hooks.fhir.model import Source
 
 SPECIAL = "\\`*_{}[]()<>#+-.!|~&"
 BIDI = "".join(sorted(fhir_text.BIDI_CONTROLS))
@@ -73,3 +74,18 @@ def test_the_table_memo_is_the_direct_reading() -> None:
         ]
         assert list(stage._tables_cited(source)) == direct, source
     assert stage._tables_cited("PDQ Tables 4, 5 and 6") == (4, 5, 6)
+
+
+SOURCES = st.builds(
+    Source,
+    reference=st.sampled_from(["Observation/a-1", "Condition/b_2", "Observation/x.y"]),
+    date=st.none() | st.sampled_from(["", "2025-04-28", "2025-04-28T10:00:00Z", "2025"]),
+    status=st.none() | st.sampled_from(["final", "preliminary", "amended", "entered*"]),
+    text=st.none() | st.just("8 cm"),
+    accepted=st.none() | st.sampled_from(["suggestion", "convention"]),
+)
+
+
+@given(SOURCES)
+def test_one_source_is_named_as_the_general_path_names_it(source: Source) -> None:
+    assert stage._where(source) == stage._where(source, None)  # (source, None) takes the loop
