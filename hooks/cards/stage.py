@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from cds.grade_sets import PARTIAL_SUM
-from cds.model import Assessment, Basis, Grade, Problem, Status
+from cds.model import Assessment, Basis, Grade, Problem, SiteGroup, Status
 from hooks.cards import context as clinical_context
 from hooks.cards import plain
 from hooks.cards.common import (
@@ -297,13 +297,22 @@ def _recorded(plan: writeback.Plan, a: Assessment) -> str:
 
 def _sources(a: Assessment) -> str:
     """The human sources of the values shown, once: AJCC chapter and PDQ tables."""
+    grade_sources = tuple(step.source for step in a.grade.trace)
+    return _sources_text(a.site, grade_sources, tuple(step.source for step in a.trace))
+
+
+# Trace sources are the core's table texts: a few combinations recur (2 us a card saved).
+@lru_cache(maxsize=1024)
+def _sources_text(
+    site: SiteGroup | None, grade_sources: tuple[str, ...], other_sources: tuple[str, ...]
+) -> str:
     tables: set[int] = set()
-    for step in (*a.grade.trace, *a.trace):
-        tables.update(_tables_cited(step.source))
+    for source in (*grade_sources, *other_sources):
+        tables.update(_tables_cited(source))
     tables.discard(9)  # treatment agents by histology: cited on the treatment card
-    chapter = f"ch. {CHAPTERS[a.site]}" if a.site else "ch. 40-44"
+    chapter = f"ch. {CHAPTERS[site]}" if site else "ch. 40-44"
     pdq = f", via {link('NCI PDQ', PDQ_URL)} {_table_list(sorted(tables))}" if tables else ""
-    graded = any("FNCLCC" in step.source for step in a.grade.trace)
+    graded = any("FNCLCC" in source for source in grade_sources)
     fnclcc = ", and FNCLCC grading" if graded else ""
     return f"Sources: AJCC Cancer Staging Manual 8th ed., {chapter}{fnclcc}{pdq}."
 

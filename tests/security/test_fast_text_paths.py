@@ -89,3 +89,16 @@ SOURCES = st.builds(
 @given(SOURCES)
 def test_one_source_is_named_as_the_general_path_names_it(source: Source) -> None:
     assert stage._where(source) == stage._where(source, None)  # (source, None) takes the loop
+
+
+BYTE_PIECES = st.sampled_from(
+    [c.encode() for c in BIDI]
+    + [b"\xe2", b"\x80", b"\x81", b"\xd8", b"\x9c", b"\xae", b"a"]
+    + ["\u2026\u2019\u00e9".encode()]
+)
+
+
+@settings(max_examples=2000)
+@given(st.lists(BYTE_PIECES, max_size=12).map(b"".join))
+def test_the_utf8_pre_scans_change_nothing_even_on_invalid_utf8(data: bytes) -> None:
+    assert fhir_text.visible_utf8(data) == _visible_utf8_every_control(data)

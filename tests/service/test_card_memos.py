@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench import charts
-from cds.model import Problem
-from hooks.cards import markdown, treatment
+from cds.model import Assessment, Problem
+from hooks.cards import markdown, stage, treatment
 from hooks.cards.common import PDQ_URL
 from hooks.fhir import writeback
 from hooks.fhir.model import PrimaryTumor, TumorReport
@@ -110,3 +111,31 @@ def test_identifiers_are_those_of_the_direct_material() -> None:
         )
         assert writeback.identifier(other, "t", "pT2") != writeback.identifier(tumor, "t", "pT2")
     assert len(writeback._MATERIAL) <= writeback._PLANS_KEPT
+
+
+def sources_as_first_written(a: Assessment) -> str:
+    """``hooks.cards.stage._sources`` before it was kept per combination of trace sources."""
+    tables: set[int] = set()
+    for step in (*a.grade.trace, *a.trace):
+        for match in stage._PDQ_TABLES.finditer(step.source):
+            tables.update(int(n) for n in re.findall(r"\d+", match.group(1)))
+    tables.discard(9)
+    chapter = f"ch. {stage.CHAPTERS[a.site]}" if a.site else "ch. 40-44"
+    pdq = (
+        f", via {markdown.link('NCI PDQ', PDQ_URL)} {stage._table_list(sorted(tables))}"
+        if tables
+        else ""
+    )
+    graded = any("FNCLCC" in step.source for step in a.grade.trace)
+    fnclcc = ", and FNCLCC grading" if graded else ""
+    return f"Sources: AJCC Cancer Staging Manual 8th ed., {chapter}{fnclcc}{pdq}."
+
+
+def test_the_kept_sources_line_is_the_direct_one() -> None:
+    seen = set()
+    for report in reports():
+        a = report.assessment
+        for variant in (a, replace(a, site=None), replace(a, grade=replace(a.grade, trace=()))):
+            assert stage._sources(variant) == sources_as_first_written(variant)
+            seen.add(stage._sources(variant))
+    assert len(seen) >= 5
