@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cds.model import Assessment, Problem, SiteGroup, TumorInputs
+from hooks.cards import plain
 from hooks.fhir.codes import CANONICAL_BASE
 from hooks.fhir.model import PrimaryTumor, TumorReport
 from hooks.web.wire import CardSource, Coding
@@ -69,6 +70,12 @@ INFO_OVERRIDE_REASONS = (
     ),
     OVERRIDE_REASONS[2],
 )
+
+# The same as wire dicts, made once (hooks.cards.plain).
+STAGE_SOURCE_WIRE = plain.source(STAGE_SOURCE)
+TREATMENT_SOURCE_WIRE = plain.source(TREATMENT_SOURCE)
+OVERRIDE_REASONS_WIRE = plain.codings(OVERRIDE_REASONS)
+INFO_OVERRIDE_REASONS_WIRE = plain.codings(INFO_OVERRIDE_REASONS)
 
 Assess = Callable[[TumorInputs], Assessment]
 Observations = Callable[[TumorReport], list[dict[str, Any]]]

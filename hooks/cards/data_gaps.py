@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cds.model import Assessment, Grade, SiteGroup, Status, T, TumorInputs
-from hooks.cards.common import OVERRIDE_REASONS, STAGE_SOURCE, Assess, NewUuid, short
+from hooks.cards import plain
+from hooks.cards.common import OVERRIDE_REASONS_WIRE, STAGE_SOURCE_WIRE, Assess, NewUuid, short
 from hooks.cards.markdown import DISCLAIMER, md, summary
 from hooks.fhir.model import TumorReport
 from hooks.fhir.writeback import grade_rests_on_assumption
-from hooks.web.wire import Card
 
 WHAT_TO_RECORD = {
     "site": "the primary site (Condition.bodySite; ICD-O-3 C47.3-C47.5 and C49.3-C49.5 "
@@ -27,7 +27,9 @@ WHAT_TO_RECORD = {
 GRADE_PARTS = ("differentiation", "mitotic-count", "necrosis")
 
 
-def data_gaps_card(report: TumorReport, *, new_uuid: NewUuid, assess: Assess | None) -> Card | None:
+def data_gaps_card(
+    report: TumorReport, *, new_uuid: NewUuid, assess: Assess | None
+) -> plain.WireCard | None:
     tumor, a = report.tumor, report.assessment
     if a.status is Status.NOT_APPLICABLE:
         return None  # no stage group to complete; the stage card says why
@@ -63,13 +65,13 @@ def data_gaps_card(report: TumorReport, *, new_uuid: NewUuid, assess: Assess | N
         prefix = f"{prefix} ({effects})"
         if len(prefix) > 100:
             prefix = f"Record {names} to complete staging"
-    return Card(
+    return plain.card(
         uuid=new_uuid(),
         summary=summary(prefix, tumor.description),
         detail="\n".join(lines),
         indicator="warning",
-        source=STAGE_SOURCE,
-        overrideReasons=list(OVERRIDE_REASONS),
+        source=STAGE_SOURCE_WIRE,
+        override_reasons=OVERRIDE_REASONS_WIRE,
     )
 
 

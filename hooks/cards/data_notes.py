@@ -3,13 +3,13 @@ resources, entered-in-error, a cancer at a soft tissue site without histology, .
 
 from __future__ import annotations
 
-from hooks.cards.common import INFO_OVERRIDE_REASONS, STAGE_SOURCE, NewUuid
+from hooks.cards import plain
+from hooks.cards.common import INFO_OVERRIDE_REASONS_WIRE, STAGE_SOURCE_WIRE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, md
 from hooks.fhir.model import Extraction
-from hooks.web.wire import Card
 
 
-def data_notes_card(extraction: Extraction, *, new_uuid: NewUuid) -> Card:
+def data_notes_card(extraction: Extraction, *, new_uuid: NewUuid) -> plain.WireCard:
     lines = ["While reading the chart:", "", *[f"- {md(n)}" for n in extraction.notes]]
     if extraction.other_patient:
         lines += [
@@ -18,7 +18,7 @@ def data_notes_card(extraction: Extraction, *, new_uuid: NewUuid) -> Card:
             "please report this to the team that runs the EHR integration.",
         ]
     lines += ["", DISCLAIMER]
-    return Card(
+    return plain.card(
         uuid=new_uuid(),
         summary=(
             "Sarcoma staging: data about another patient was sent and ignored"
@@ -29,6 +29,6 @@ def data_notes_card(extraction: Extraction, *, new_uuid: NewUuid) -> Card:
         ),
         detail="\n".join(lines),
         indicator="warning" if extraction.other_patient else "info",
-        source=STAGE_SOURCE,
-        overrideReasons=list(INFO_OVERRIDE_REASONS),
+        source=STAGE_SOURCE_WIRE,
+        override_reasons=INFO_OVERRIDE_REASONS_WIRE,
     )

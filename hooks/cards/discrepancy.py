@@ -5,10 +5,11 @@ PDQ Tables 1-7), with both sources named."""
 from __future__ import annotations
 
 from cds.model import Problem
+from hooks.cards import plain
 from hooks.cards.common import (
     FIELD_SOURCES,
-    OVERRIDE_REASONS,
-    STAGE_SOURCE,
+    OVERRIDE_REASONS_WIRE,
+    STAGE_SOURCE_WIRE,
     NewUuid,
     problems,
     short,
@@ -16,7 +17,6 @@ from hooks.cards.common import (
 from hooks.cards.markdown import DISCLAIMER, md, source_text, summary
 from hooks.fhir.model import TumorReport
 from hooks.fhir.writeback import DISCREPANCY_MARKERS, REJECTED_RECORDED, disagrees
-from hooks.web.wire import Card
 
 # The inputs a computed value rests on, named next to a recorded value that disagrees.
 RELATED_SOURCES = {
@@ -32,7 +32,7 @@ def is_discrepancy(problem: Problem) -> bool:
     return disagrees(problem)
 
 
-def discrepancy_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
+def discrepancy_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard | None:
     tumor, a = report.tumor, report.assessment
     found = [p for p in problems(a) if is_discrepancy(p)]
     if not found:
@@ -50,13 +50,13 @@ def discrepancy_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
                 lines.append(f"  - computed from: {source_text(tumor.sources[related])}")
     lines += ["", "Check which value is right and correct the chart.", "", DISCLAIMER]
     fields = ", ".join(dict.fromkeys(short(p.field or "value") for p in found))
-    return Card(
+    return plain.card(
         uuid=new_uuid(),
         summary=summary(f"Recorded {fields} disagrees with computed", tumor.description),
         detail="\n".join(lines),
         indicator="warning",
-        source=STAGE_SOURCE,
-        overrideReasons=list(OVERRIDE_REASONS),
+        source=STAGE_SOURCE_WIRE,
+        override_reasons=OVERRIDE_REASONS_WIRE,
     )
 
 

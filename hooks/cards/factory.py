@@ -16,15 +16,17 @@ from dataclasses import dataclass
 
 from cds.model import Stage
 from hooks.cards import context as clinical_context
+from hooks.cards import plain
 from hooks.cards.common import (
     FIELD_SOURCES,
-    INFO_OVERRIDE_REASONS,
+    INFO_OVERRIDE_REASONS_WIRE,
     OVERRIDE_REASONS,
     OVERRIDE_SYSTEM,
     PDQ_URL,
     SITE_NAMES,
     STAGE_SOURCE,
     TREATMENT_SOURCE,
+    TREATMENT_SOURCE_WIRE,
     Assess,
     Observations,
     tnmg,
@@ -43,12 +45,15 @@ from hooks.cards.notes import notes_card
 from hooks.cards.stage import describe_observation, stage_card
 from hooks.cards.treatment import GRADE_UNKNOWN_EXTENT, TRIALS_SEARCH, treatment_card
 from hooks.fhir.model import Extraction, TumorReport
-from hooks.web.wire import Card, Link
+from hooks.web.wire import Card
 
 
 @dataclass(frozen=True, slots=True)
 class CardFactory:
-    """Builds the cards of one response; ``new_uuid`` gives every card and suggestion its id."""
+    """Builds the cards of one response; ``new_uuid`` gives every card and suggestion its id.
+
+    ``wire_cards`` gives them as plain wire dicts (``hooks.cards.plain``: what the service
+    sends); ``cards`` and the per-kind methods give the same as pydantic ``Card`` models."""
 
     new_uuid: Callable[[], str]
     observations: Observations
@@ -58,19 +63,35 @@ class CardFactory:
     def cards(self, extraction: Extraction, reports: Sequence[TumorReport]) -> list[Card]:
         """Per primary sarcoma: stage, treatment, data gaps, discrepancy, notes; then the data
         notes of the extraction. No primary sarcoma: no cards."""
-        out: list[Card] = []
+        return [plain.model(card) for card in self.wire_cards(extraction, reports)]
+
+    def wire_cards(
+        self, extraction: Extraction, reports: Sequence[TumorReport]
+    ) -> list[plain.WireCard]:
+        """``cards`` as wire dicts, without the models (0.06 ms per chart less)."""
+        out: list[plain.WireCard] = []
         if reports and clinical_context.minor(extraction):  # the adult PDQ does not apply
-            out.append(self.pediatric_card(extraction))
+            out.append(self._pediatric(extraction))
             reports = [clinical_context.without_adult_treatment(r) for r in reports]
+        new_uuid, assess = self.new_uuid, self.assess
         for report in reports:
-            out.append(self.stage_card(report))
-            for build in (self.treatment_card, self.data_gaps_card, self.discrepancy_card):
-                card = build(report)
+            out.append(
+                stage_card(
+                    report,
+                    new_uuid=new_uuid,
+                    observations=self.observations,
+                    assess=assess,
+                    launch_url=self.launch_url,
+                )
+            )
+            for card in (
+                treatment_card(report, new_uuid=new_uuid),
+                data_gaps_card(report, new_uuid=new_uuid, assess=assess),
+                discrepancy_card(report, new_uuid=new_uuid),
+                notes_card(report, new_uuid=new_uuid),
+            ):
                 if card is not None:
                     out.append(card)
-            notes = self.notes_card(report)
-            if notes is not None:
-                out.append(notes)
         # Without a sarcoma the chart's notes are not ours to show (a breast cancer patient
         # gets no sarcoma card), except resources about another patient (an integration fault
         # the clinician and the EHR team must hear about rather than an empty answer) and a
@@ -81,50 +102,59 @@ class CardFactory:
             or extraction.histology_needed
             or extraction.out_of_scope
         ):
-            out.append(self.data_notes_card(extraction))
+            out.append(data_notes_card(extraction, new_uuid=new_uuid))
         return out
 
-    def pediatric_card(self, extraction: Extraction) -> Card:
+    def _pediatric(self, extraction: Extraction) -> plain.WireCard:
         lines = [*clinical_context.pediatric_lines(extraction), "", DISCLAIMER]
-        return Card(
+        return plain.card(
             uuid=self.new_uuid(),
             summary="Patient under 18: adult soft tissue sarcoma treatment guidance does not apply",
             detail="\n".join(lines),
             indicator="warning",
-            source=TREATMENT_SOURCE,
+            source=TREATMENT_SOURCE_WIRE,
             links=[
-                Link(
+                plain.link(
                     label="NCI PDQ: Childhood Soft Tissue Sarcoma Treatment",
                     url=clinical_context.CHILDHOOD_PDQ_URL,
-                    autoLaunchable=False,
+                    auto_launchable=False,
                 )
             ],
-            overrideReasons=list(INFO_OVERRIDE_REASONS),
+            override_reasons=INFO_OVERRIDE_REASONS_WIRE,
         )
 
+    def pediatric_card(self, extraction: Extraction) -> Card:
+        return plain.model(self._pediatric(extraction))
+
     def stage_card(self, report: TumorReport) -> Card:
-        return stage_card(
-            report,
-            new_uuid=self.new_uuid,
-            observations=self.observations,
-            assess=self.assess,
-            launch_url=self.launch_url,
+        return plain.model(
+            stage_card(
+                report,
+                new_uuid=self.new_uuid,
+                observations=self.observations,
+                assess=self.assess,
+                launch_url=self.launch_url,
+            )
         )
 
     def treatment_card(self, report: TumorReport) -> Card | None:
-        return treatment_card(report, new_uuid=self.new_uuid)
+        return _model(treatment_card(report, new_uuid=self.new_uuid))
 
     def data_gaps_card(self, report: TumorReport) -> Card | None:
-        return data_gaps_card(report, new_uuid=self.new_uuid, assess=self.assess)
+        return _model(data_gaps_card(report, new_uuid=self.new_uuid, assess=self.assess))
 
     def discrepancy_card(self, report: TumorReport) -> Card | None:
-        return discrepancy_card(report, new_uuid=self.new_uuid)
+        return _model(discrepancy_card(report, new_uuid=self.new_uuid))
 
     def notes_card(self, report: TumorReport) -> Card | None:
-        return notes_card(report, new_uuid=self.new_uuid)
+        return _model(notes_card(report, new_uuid=self.new_uuid))
 
     def data_notes_card(self, extraction: Extraction) -> Card:
-        return data_notes_card(extraction, new_uuid=self.new_uuid)
+        return plain.model(data_notes_card(extraction, new_uuid=self.new_uuid))
+
+
+def _model(card: plain.WireCard | None) -> Card | None:
+    return None if card is None else plain.model(card)
 
 
 # The names this module had before the card kinds got their own modules, for existing callers.

@@ -5,13 +5,13 @@ Sarcoma Treatment")."""
 from __future__ import annotations
 
 from cds.model import Status
-from hooks.cards.common import INFO_OVERRIDE_REASONS, TREATMENT_SOURCE, NewUuid
+from hooks.cards import plain
+from hooks.cards.common import INFO_OVERRIDE_REASONS_WIRE, TREATMENT_SOURCE_WIRE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, md, summary
 from hooks.fhir.model import TumorReport
-from hooks.web.wire import Card
 
 
-def notes_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
+def notes_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard | None:
     tumor, a = report.tumor, report.assessment
     lines = []
     if a.status is Status.NOT_APPLICABLE and a.reason:
@@ -28,11 +28,11 @@ def notes_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
     if not lines:
         return None
     body = ["Notes for this tumor:", "", *lines, "", DISCLAIMER]
-    return Card(
+    return plain.card(
         uuid=new_uuid(),
         summary=summary("Sarcoma notes", tumor.description),
         detail="\n".join(body),
         indicator="info",
-        source=TREATMENT_SOURCE,
-        overrideReasons=list(INFO_OVERRIDE_REASONS),
+        source=TREATMENT_SOURCE_WIRE,
+        override_reasons=INFO_OVERRIDE_REASONS_WIRE,
     )

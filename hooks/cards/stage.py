@@ -11,17 +11,19 @@ in the CLI report and in ``stage-fhir --json`` (trace); the card cites its human
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from cds.grade_sets import PARTIAL_SUM
-from cds.model import Assessment, Basis, Grade, Status
+from cds.model import Assessment, Basis, Grade, Problem, SiteGroup, Status
 from hooks.cards import context as clinical_context
+from hooks.cards import plain
 from hooks.cards.common import (
     FIELD_SOURCES,
-    OVERRIDE_REASONS,
+    OVERRIDE_REASONS_WIRE,
     PDQ_URL,
     SITE_NAMES,
-    STAGE_SOURCE,
+    STAGE_SOURCE_WIRE,
     Assess,
     NewUuid,
     Observations,
@@ -33,7 +35,6 @@ from hooks.cards.data_gaps import GRADE_PARTS
 from hooks.cards.markdown import DISCLAIMER, ROUTINE_STATUSES, link, md, summary
 from hooks.fhir import writeback
 from hooks.fhir.model import PrimaryTumor, Source, TumorReport
-from hooks.web.wire import Action, Card, Link, Suggestion
 
 CHAPTERS = {site: name.rsplit("chapter ", 1)[-1].rstrip(")") for site, name in SITE_NAMES.items()}
 _PDQ_TABLES = re.compile(r"PDQ Tables? ((?:\d+(?:, | and )?)+)")
@@ -46,7 +47,7 @@ def stage_card(
     observations: Observations,
     assess: Assess | None = None,
     launch_url: str | None = None,
-) -> Card:
+) -> plain.WireCard:
     tumor, a = report.tumor, report.assessment
     if a.status is Status.STAGED and a.stage is not None:
         prefix = f"AJCC 8 stage {a.stage.value} ({tnmg(tumor, a)})"
@@ -65,31 +66,31 @@ def stage_card(
         lines += [*status_lines, ""]
     lines.append(f"{DISCLAIMER} {_sources(a)}")
     suggestion = _record_suggestion(report, plan, new_uuid=new_uuid, observations=observations)
-    return Card(
+    return plain.card(
         uuid=new_uuid(),
         summary=summary(prefix, tumor.description),
         detail="\n".join(lines),
         indicator="info",
-        source=STAGE_SOURCE,
+        source=STAGE_SOURCE_WIRE,
         suggestions=[suggestion] if suggestion else None,
-        selectionBehavior="at-most-one" if suggestion else None,
-        overrideReasons=list(OVERRIDE_REASONS),
+        selection_behavior="at-most-one" if suggestion else None,
+        override_reasons=OVERRIDE_REASONS_WIRE,
         links=_worksheet_link(tumor, launch_url),
     )
 
 
-def _worksheet_link(tumor: PrimaryTumor, launch_url: str | None) -> list[Link] | None:
+def _worksheet_link(tumor: PrimaryTumor, launch_url: str | None) -> list[plain.WireDict] | None:
     """The SMART link opening the staging worksheet on this tumor (CDS Hooks 2.0 Link:
     ``type`` smart, ``appContext`` handed to the app by the EHR at launch)."""
     if not launch_url:
         return None
     return [
-        Link(
+        plain.link(
             label="Open the staging worksheet",
             url=launch_url,
             type="smart",
-            appContext=tumor.condition,
-            autoLaunchable=False,
+            app_context=tumor.condition,
+            auto_launchable=False,
         )
     ]
 
@@ -111,6 +112,8 @@ def _headline(tumor: PrimaryTumor, a: Assessment) -> str:
 
 def _where(*sources: Source | None) -> str:
     """The resources a value came from, each once, with the date (once when they share it)."""
+    if len(sources) == 1 and sources[0] is not None:  # most values: the same text, 1 us sooner
+        return _where_one(sources[0])
     found = list({s.reference: s for s in sources if s is not None}.values())
     if not found:
         return "not recorded"
@@ -128,6 +131,17 @@ def _where(*sources: Source | None) -> str:
         parts.append(part)
     date = next(iter(dates))
     return ", ".join(parts) + (f", {md(date)}" if shared and date else "")
+
+
+def _where_one(s: Source) -> str:
+    """``_where(s)``: one source, its date shared with itself."""
+    part = md(s.reference)
+    if s.status and s.status not in ROUTINE_STATUSES:
+        part += f" ({md(s.status)})"
+    if s.accepted:
+        part += " (accepted suggestion)"
+    date = (s.date or "")[:10]
+    return part + (f", {md(date)}" if date else "")
 
 
 def _basis(basis: Basis, source: Source | None) -> str:
@@ -218,23 +232,24 @@ def _status(report: TumorReport, plan: writeback.Plan) -> list[tuple[str, str]]:
     # A value present but unreadable is not "missing": it is named under "Could not read".
     unread = tumor.unread_sources
     missing = [short(m) for m in a.missing if FIELD_SOURCES.get(m, m) not in unread]
-    ungraded = any(p.code == "grade-not-applicable" for p in problems(a))
+    found = problems(a)  # once for the card: 1 us a call
+    ungraded = any(p.code == "grade-not-applicable" for p in found)
     grade_unknown = a.grade.grade is Grade.GX and not a.grade.options
     if grade_unknown and not ungraded and not set(a.missing) & set(GRADE_PARTS):
         missing.append("FNCLCC grade")
     if writeback.grade_rests_on_assumption(tumor, a):
         missing.append("differentiation score (it decides the grade)")
     unreadable = [md(x) for x in tumor.unreadable]
-    unreadable += [md(p.message) for p in problems(a) if p.code.startswith("invalid-")]
+    unreadable += [md(p.message) for p in found if p.code.startswith("invalid-")]
     return [
         ("Missing", "; ".join(dict.fromkeys(missing))),
-        ("Assumed", " ".join(_assumptions(tumor, a))),
+        ("Assumed", " ".join(_assumptions(tumor, a, found))),
         ("Could not read", " ".join(dict.fromkeys(unreadable))),
         ("Recorded", _recorded(plan, a)),
     ]
 
 
-def _assumptions(tumor: PrimaryTumor, a: Assessment) -> list[str]:
+def _assumptions(tumor: PrimaryTumor, a: Assessment, found: list[Problem]) -> list[str]:
     """N0/M0 by the AJCC convention first (most often assumed), then the core's own stated
     assumptions (a differentiation score) and GX grouped with G1, each once."""
     out = []
@@ -262,10 +277,10 @@ def _assumptions(tumor: PrimaryTumor, a: Assessment) -> list[str]:
         )
     out += [
         md(p.message)
-        for p in problems(a)
+        for p in found
         if p.code.endswith("-assumed") and p.code not in {"n-assumed", "m-assumed"}
     ]
-    out += [md(p.message) for p in problems(a) if p.code == "gx-grouped-with-g1"]
+    out += [md(p.message) for p in found if p.code == "gx-grouped-with-g1"]
     return list(dict.fromkeys(out))
 
 
@@ -282,16 +297,32 @@ def _recorded(plan: writeback.Plan, a: Assessment) -> str:
 
 def _sources(a: Assessment) -> str:
     """The human sources of the values shown, once: AJCC chapter and PDQ tables."""
+    grade_sources = tuple(step.source for step in a.grade.trace)
+    return _sources_text(a.site, grade_sources, tuple(step.source for step in a.trace))
+
+
+# Trace sources are the core's table texts: a few combinations recur (2 us a card saved).
+@lru_cache(maxsize=1024)
+def _sources_text(
+    site: SiteGroup | None, grade_sources: tuple[str, ...], other_sources: tuple[str, ...]
+) -> str:
     tables: set[int] = set()
-    for step in (*a.grade.trace, *a.trace):
-        for match in _PDQ_TABLES.finditer(step.source):
-            tables.update(int(n) for n in re.findall(r"\d+", match.group(1)))
+    for source in (*grade_sources, *other_sources):
+        tables.update(_tables_cited(source))
     tables.discard(9)  # treatment agents by histology: cited on the treatment card
-    chapter = f"ch. {CHAPTERS[a.site]}" if a.site else "ch. 40-44"
+    chapter = f"ch. {CHAPTERS[site]}" if site else "ch. 40-44"
     pdq = f", via {link('NCI PDQ', PDQ_URL)} {_table_list(sorted(tables))}" if tables else ""
-    graded = any("FNCLCC" in step.source for step in a.grade.trace)
+    graded = any("FNCLCC" in source for source in grade_sources)
     fnclcc = ", and FNCLCC grading" if graded else ""
     return f"Sources: AJCC Cancer Staging Manual 8th ed., {chapter}{fnclcc}{pdq}."
+
+
+@lru_cache(maxsize=1024)  # trace sources are the core's table texts: 0.03 ms a card saved
+def _tables_cited(source: str) -> tuple[int, ...]:
+    """The PDQ table numbers a trace step's source cites ("PDQ Tables 4, 5 and 6")."""
+    return tuple(
+        int(n) for match in _PDQ_TABLES.finditer(source) for n in re.findall(r"\d+", match.group(1))
+    )
 
 
 def _table_list(numbers: list[int]) -> str:
@@ -307,19 +338,17 @@ def _table_list(numbers: list[int]) -> str:
 
 def _record_suggestion(
     report: TumorReport, plan: writeback.Plan, *, new_uuid: NewUuid, observations: Observations
-) -> Suggestion | None:
+) -> plain.WireDict | None:
     resources = observations(report)
     if not resources:
         return None
-    actions = [
-        Action(type="create", description=describe_observation(r), resource=r) for r in resources
-    ]
-    return Suggestion(
+    actions = [plain.create(describe_observation(r), r) for r in resources]
+    return plain.suggestion(
         label=writeback.label(report, plan),
         uuid=new_uuid(),
         # A suggestion resting on the AJCC convention for N0/M0 needs the clinician's explicit
         # agreement: never pre-selected (CDS Hooks 2.0 Suggestion.isRecommended).
-        isRecommended=not plan.assumed,
+        is_recommended=not plan.assumed,
         actions=actions,
     )
 

@@ -4,14 +4,15 @@ ClinicalTrials.gov."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote_plus
 
 from cds.model import Assessment, TreatmentOption
 from hooks.cards import context as clinical_context
-from hooks.cards.common import INFO_OVERRIDE_REASONS, PDQ_URL, TREATMENT_SOURCE, NewUuid
+from hooks.cards import plain
+from hooks.cards.common import INFO_OVERRIDE_REASONS_WIRE, PDQ_URL, TREATMENT_SOURCE_WIRE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, link, md, summary
 from hooks.fhir.model import TumorReport
-from hooks.web.wire import Card, Link
 
 TRIALS_SEARCH = "https://clinicaltrials.gov/search?cond="
 # Options whose evidence note changes the choice between them, so the card shows it (NCI PDQ
@@ -42,7 +43,7 @@ def extent_row(a: Assessment) -> str | None:
     return next((s.row for s in a.trace if s.table == "pdq-treatment-extent"), None)
 
 
-def treatment_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
+def treatment_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard | None:
     tumor, a = report.tumor, report.assessment
     options = [o for o in a.treatment if o.kind in {"stage", "histology"}]
     if not options:
@@ -84,29 +85,32 @@ def treatment_card(report: TumorReport, *, new_uuid: NewUuid) -> Card | None:
     ]
     term = a.histology_name or "soft tissue sarcoma"
     links = [
-        Link(
-            label="NCI PDQ: Adult Soft Tissue Sarcoma Treatment", url=PDQ_URL, autoLaunchable=False
+        plain.link(
+            label="NCI PDQ: Adult Soft Tissue Sarcoma Treatment",
+            url=PDQ_URL,
+            auto_launchable=False,
         ),
-        Link(
+        plain.link(
             label=f"ClinicalTrials.gov: {term}"[:80],
             url=trials_url(term),
-            autoLaunchable=False,
+            auto_launchable=False,
         ),
     ]
     prefix = f"Treatment options for {stage}" if a.stage else "Treatment options"
     if tumor.resolved:
         prefix = "Recorded as resolved: follow-up first"
-    return Card(
+    return plain.card(
         uuid=new_uuid(),
         summary=summary(prefix, tumor.description),
         detail="\n".join(lines),
         indicator="info",
-        source=TREATMENT_SOURCE,
+        source=TREATMENT_SOURCE_WIRE,
         links=links,
-        overrideReasons=list(INFO_OVERRIDE_REASONS),
+        override_reasons=INFO_OVERRIDE_REASONS_WIRE,
     )
 
 
+@lru_cache(maxsize=1024)  # one term per histology; quote_plus is 2 us
 def trials_url(term: str) -> str:
     """The ClinicalTrials.gov search for a condition (its ``cond`` query parameter)."""
     return TRIALS_SEARCH + quote_plus(term.lower())

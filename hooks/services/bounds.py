@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
-from hooks.cards.common import STAGE_SOURCE
+from hooks.cards import plain
+from hooks.cards.common import STAGE_SOURCE_WIRE
 from hooks.cards.factory import CardFactory
 from hooks.cards.markdown import DISCLAIMER, md
 from hooks.fhir.model import TumorReport
@@ -24,6 +25,8 @@ from hooks.web.wire import Card
 
 #: How many left-out Conditions the card names before "and N more".
 NAMED = 20
+
+AnyCard = TypeVar("AnyCard", Card, plain.WireCard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,22 @@ def left_out_card(
     limits: WorkLimits,
 ) -> Card:
     """A warning card saying what this answer leaves out and why."""
+    return plain.model(
+        left_out_wire(
+            new_uuid, primaries=primaries, cards=cards, too_large=too_large, limits=limits
+        )
+    )
+
+
+def left_out_wire(
+    new_uuid: Callable[[], str],
+    *,
+    primaries: Sequence[str] = (),
+    cards: int = 0,
+    too_large: int = 0,
+    limits: WorkLimits,
+) -> plain.WireCard:
+    """``left_out_card`` as a wire dict (``hooks.cards.plain``)."""
     lines: list[str] = []
     if primaries:
         named = ", ".join(md(ref) for ref in primaries[:NAMED])
@@ -69,12 +88,12 @@ def left_out_card(
         "",
         DISCLAIMER,
     ]
-    return Card(
+    return plain.card(
         uuid=new_uuid(),
         summary="Sarcoma staging: this chart is too large to stage in full; some is left out",
         detail="\n".join(lines),
         indicator="warning",
-        source=STAGE_SOURCE,
+        source=STAGE_SOURCE_WIRE,
     )
 
 
@@ -86,14 +105,34 @@ def bounded_cards(
     limits: WorkLimits,
 ) -> list[Card]:
     """``cards`` within ``max_cards``, with a last card naming what was left out (if any)."""
+    return _bounded(cards, new_uuid, left_out, limits, left_out_card)
+
+
+def bounded_wire_cards(
+    cards: list[plain.WireCard],
+    new_uuid: Callable[[], str],
+    *,
+    left_out: Sequence[str],
+    limits: WorkLimits,
+) -> list[plain.WireCard]:
+    """``bounded_cards`` for wire dicts (``hooks.cards.plain``)."""
+    return _bounded(cards, new_uuid, left_out, limits, left_out_wire)
+
+
+def _bounded(
+    cards: list[AnyCard],
+    new_uuid: Callable[[], str],
+    left_out: Sequence[str],
+    limits: WorkLimits,
+    notice: Callable[..., AnyCard],
+) -> list[AnyCard]:
     if not left_out and len(cards) <= limits.max_cards:
         return cards
     room = limits.max_cards - 1  # the last place is the notice's
-    kept = cards if len(cards) <= room else cards[:room]
-    notice = left_out_card(
-        new_uuid, primaries=left_out, cards=len(cards) - len(kept), limits=limits
-    )
-    return [*kept, notice]
+    kept = cards[:room]
+    last = notice(new_uuid, primaries=left_out, cards=len(cards) - len(kept), limits=limits)
+    kept.append(last)  # a copy: the caller's list is left as it is
+    return kept
 
 
 def staged_template(
@@ -117,7 +156,7 @@ def staged_template(
     if observe is not None:
         observe(reports)
 
-    def build(new_id: Callable[[], str], effective_text: str) -> list[Card]:
+    def build(new_id: Callable[[], str], effective_text: str) -> list[plain.WireCard]:
         def observations(report: TumorReport) -> list[dict[str, Any]]:
             return steps.emit(patient_id, report, effective=effective_text, new_id=new_id)
 
@@ -127,14 +166,14 @@ def staged_template(
             assess=steps.assess,
             launch_url=launch_url,
         )
-        cards = factory.cards(extraction, reports)
-        return bounded_cards(cards, new_id, left_out=left_out, limits=limits)
+        cards = factory.wire_cards(extraction, reports)
+        return bounded_wire_cards(cards, new_id, left_out=left_out, limits=limits)
 
     template = build_template(build, notes=len(extraction.notes))
     size = template.size
     if size > limits.max_response_bytes:
         return build_template(
-            lambda new_id, _: [left_out_card(new_id, too_large=size, limits=limits)],
+            lambda new_id, _: [left_out_wire(new_id, too_large=size, limits=limits)],
             notes=template.notes,
         )
     return template
