@@ -25,10 +25,10 @@ chart) and ``meta.tag`` ``TAG_SYSTEM|accepted-suggestion``; read back, either ma
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from cds.grading import fnclcc_grade
 from cds.model import Assessment, Basis, Grade, Problem, Status
@@ -102,23 +102,33 @@ class Plan:
         return not self.write and not self.blocked and bool(self.recorded)
 
 
+_T = TypeVar("_T")
+_KEPT = 32  # the last few reports and tumors (one call's worth, and the next call's)
+
+
+def _by_identity(memory: dict[int, tuple[Any, _T]], key: object, compute: Callable[[], _T]) -> _T:
+    """``compute()`` remembered for ``key`` by identity. The entry holds ``key`` itself, so its
+    id cannot be reused by another object while remembered; reports and tumors are immutable
+    values once built."""
+    kept = memory.get(id(key))
+    if kept is not None and kept[0] is key:
+        return kept[1]
+    value = compute()
+    if len(memory) >= _KEPT:
+        memory.clear()
+    memory[id(key)] = (key, value)
+    return value
+
+
 # The stage card and the Observations it suggests (hooks.fhir.emit) each ask for the plan of the
-# same report, one right after the other: the last few plans are kept by the report's identity
-# (a report is an immutable value), which saves one of the two (0.004 ms per chart).
-_PLANS: dict[int, tuple[TumorReport, Plan]] = {}
-_PLANS_KEPT = 32
+# same report, one right after the other: remembering it saves one of the two (0.004 ms per
+# chart).
+_PLANS: dict[int, tuple[Any, Plan]] = {}
 
 
 def plan(report: TumorReport) -> Plan:
     """What this report's suggestion records (see ``Plan``)."""
-    kept = _PLANS.get(id(report))
-    if kept is not None and kept[0] is report:
-        return kept[1]
-    result = direct_plan(report)
-    if len(_PLANS) >= _PLANS_KEPT:
-        _PLANS.clear()
-    _PLANS[id(report)] = (report, result)
-    return result
+    return _by_identity(_PLANS, report, lambda: direct_plan(report))
 
 
 def direct_plan(report: TumorReport) -> Plan:
@@ -210,20 +220,14 @@ def identifier(tumor: PrimaryTumor, kind: str, value: str) -> dict[str, str]:
     return {"system": IDENTIFIER_SYSTEM, "value": f"{condition_id}-{kind}-{digest}"}
 
 
-# The last tumors' identifier material, by identity (a tumor is an immutable value).
-_MATERIAL: dict[int, tuple[PrimaryTumor, str]] = {}
+# The identifier material of the last tumors (a chart staged from its measurements writes up to
+# nine identifiers for one tumor).
+_MATERIAL: dict[int, tuple[Any, str]] = {}
 
 
 def _tumor_material(tumor: PrimaryTumor) -> str:
     """``repr(inputs), repr(sources)`` of the identifier's material (see ``identifier``)."""
-    kept = _MATERIAL.get(id(tumor))
-    if kept is not None and kept[0] is tumor:
-        return kept[1]
-    text = direct_tumor_material(tumor)
-    if len(_MATERIAL) >= _PLANS_KEPT:
-        _MATERIAL.clear()
-    _MATERIAL[id(tumor)] = (tumor, text)
-    return text
+    return _by_identity(_MATERIAL, tumor, lambda: direct_tumor_material(tumor))
 
 
 def direct_tumor_material(tumor: PrimaryTumor) -> str:

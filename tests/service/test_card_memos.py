@@ -42,7 +42,7 @@ def test_the_kept_plan_is_the_direct_plan() -> None:
         first = writeback.plan(report)
         assert first == writeback.direct_plan(report)
         assert writeback.plan(report) is first  # kept
-    assert len(writeback._PLANS) <= writeback._PLANS_KEPT
+    assert len(writeback._PLANS) <= writeback._KEPT
 
 
 def test_a_plan_is_kept_by_identity_not_by_equality() -> None:
@@ -110,7 +110,7 @@ def test_identifiers_are_those_of_the_direct_material() -> None:
             other, "t", "pT2"
         )
         assert writeback.identifier(other, "t", "pT2") != writeback.identifier(tumor, "t", "pT2")
-    assert len(writeback._MATERIAL) <= writeback._PLANS_KEPT
+    assert len(writeback._MATERIAL) <= writeback._KEPT
 
 
 def sources_as_first_written(a: Assessment) -> str:
