@@ -51,7 +51,8 @@ def extract(
     """Read one patient's resources (single resources and Bundles in any mix). ``today`` is
     the date the patient's age is computed for (default: today in UTC). With
     ``max_primaries``, only the first that many primary sarcomas (in chart order) are read;
-    the others are listed in ``Extraction.left_out``."""
+    the others are listed in ``Extraction.left_out``. The resources are JSON as a parser gives
+    it (objects as dicts); an item that is another kind of Mapping is copied into dicts."""
     data = collect(patient_id, resources, validate_all)
     valid: dict[str, bool] = {}
 
