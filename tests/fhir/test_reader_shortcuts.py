@@ -202,3 +202,50 @@ def test_dates_are_checked_as_the_calendar_checks_them() -> None:
                             assert shape._date_time(text, instant=instant) == expected, text
                             seen += expected
     assert seen > 5000  # many valid values, and the invalid days of every month
+
+
+def _unkeyed(meta: Any) -> Any:
+    """``meta`` without its profile (the only part of it the verdict is keyed on)."""
+    return {k: v for k, v in meta.items() if k != "profile"} if isinstance(meta, dict) else meta
+
+
+def test_a_verdict_depends_on_no_element_outside_its_key() -> None:
+    # The memory is keyed on code, extension, meta.profile, bodySite and clinicalStatus: a
+    # reading that came to depend on any other element (verificationStatus, stage, evidence,
+    # note, dates, ...) must show here as a changed verdict when that element is removed or
+    # taken from another Condition of the repository's charts.
+    keyed = {"code", "extension", "bodySite", "clinicalStatus"}
+    found: dict[str, dict[str, Any]] = {}
+    for _, resource in CONDITIONS:
+        for name, value in resource.items():
+            if name not in keyed:
+                plain = _unkeyed(value) if name == "meta" else value
+                found.setdefault(name, {})[repr(plain)] = plain
+    elements = {name: list(values.values())[:12] for name, values in found.items()}
+    status = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+    elements["verificationStatus"] += [
+        {"coding": [{"system": status, "code": code}]}
+        for code in ("unconfirmed", "provisional", "differential", "confirmed")
+    ]
+    elements.setdefault("stage", []).append([{"summary": {"text": "Stage IV"}}])
+    elements.setdefault("evidence", []).append([{"code": [{"text": "lung metastasis"}]}])
+    elements.setdefault("note", []).append([{"text": "metastatic to lung; no evidence of"}])
+    elements.setdefault("abatementDateTime", []).append("2020-01-01")
+    assert {"verificationStatus", "onsetDateTime", "category"} <= elements.keys()
+    changed = 0
+    for name, resource in CONDITIONS:
+        expected = triage.decide(resource)
+        profile = (resource.get("meta") or {}).get("profile")
+        for element, values in elements.items():
+            variants: list[dict[str, Any]] = [{k: v for k, v in resource.items() if k != element}]
+            if element == "meta" and profile is not None:  # removed, but for its profile
+                variants[0]["meta"] = {"profile": profile}
+            for value in values:
+                if element == "meta" and isinstance(value, dict) and profile is not None:
+                    variants.append(resource | {"meta": value | {"profile": profile}})
+                else:
+                    variants.append(resource | {element: value})
+            for variant in variants:
+                changed += variant != resource
+                assert triage.decide(variant) == expected, (name, element)
+    assert changed > 1000
