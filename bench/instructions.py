@@ -4,7 +4,8 @@ valgrind's callgrind (Debian package ``valgrind``; not installed by ``make``).
 Throughput on a shared 2-core machine moves with whatever else runs; an instruction count does
 not: the same code, charts and interpreter give the same count, under any load. Each part is
 run over distinct bench charts (bench/charts.py) twice under callgrind, once with no measured
-charts and once with ``COUNT`` of them, after the same warm-up; the difference divided by
+charts and once with ``COUNT`` of them, after the same warm-up and the same preparation (both
+runs generate, serialize and parse the same ``COUNT`` charts); the difference divided by
 ``COUNT`` is the count per chart. Parts:
 
 - ``extract``: hooks.fhir.extract (the reader, with its validity check)
@@ -47,7 +48,7 @@ def main() -> int:
 def _instructions(valgrind: str, part: str, count: int) -> int:
     command = [
         valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-        sys.executable, "-m", "bench.instructions", "--run", part, str(count),
+        sys.executable, "-m", "bench.instructions", "--run", part, str(count), str(COUNT),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     found = re.search(r"Collected : (\d+)", done.stderr)
@@ -56,8 +57,9 @@ def _instructions(valgrind: str, part: str, count: int) -> int:
     return int(found.group(1))
 
 
-def _run(part: str, count: int) -> None:
-    """Warm up on ``WARM`` charts, then run ``count`` new ones (the measured section)."""
+def _run(part: str, count: int, prepared: int) -> None:
+    """Prepare ``WARM + prepared`` charts, warm up on ``WARM`` of them, then run ``count`` new
+    ones (the measured section: everything before it is the same in both runs)."""
     import uuid  # noqa: PLC0415 - imported in the measured process only
 
     import orjson  # noqa: PLC0415
@@ -71,7 +73,7 @@ def _run(part: str, count: int) -> None:
     from hooks.services.staging import stage_patient  # noqa: PLC0415
     from hooks.web.wire import HookRequest  # noqa: PLC0415
 
-    bodies = [orjson.dumps(charts.chart_request(n)) for n in range(WARM + count)]
+    bodies = [orjson.dumps(charts.chart_request(n)) for n in range(WARM + prepared)]
     steps = default_pipeline(max_primaries=10)
     limits = WorkLimits(max_primaries=10, max_cards=50, max_response_bytes=2 * 1024 * 1024)
 
@@ -100,12 +102,12 @@ def _run(part: str, count: int) -> None:
             run = lambda item: stage_patient(*item, max_primaries=10)  # noqa: E731
     for item in inputs[:WARM]:
         run(item)
-    for item in inputs[WARM:]:
+    for item in inputs[WARM : WARM + count]:
         run(item)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--run"]:
-        _run(sys.argv[2], int(sys.argv[3]))
+        _run(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
         sys.exit(main())

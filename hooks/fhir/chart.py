@@ -47,6 +47,7 @@ def collect(patient_id: str, items: Iterable[Mapping[str, Any]], validate_all: b
     _flatten(items, flat, data)
     patient = f"Patient/{patient_id}"
     other_patient: list[str] = []
+    subjects: dict[str, str | None] = {}  # reference text -> Patient/<id>
     for resource in flat:
         resource_type = resource["resourceType"]
         if resource_type not in _TYPES:
@@ -58,10 +59,15 @@ def collect(patient_id: str, items: Iterable[Mapping[str, Any]], validate_all: b
             data.notes.append(f"A {resource_type} without an id was skipped (it cannot be cited).")
             continue
         ref = f"{resource_type}/{rid}"
-        subject = reference(
-            resource.get("patient" if resource_type == "BodyStructure" else "subject"),
-            data.aliases,
-        )
+        said = resource.get("patient" if resource_type == "BodyStructure" else "subject")
+        # Every resource names the same patient, most often in the same words: read once.
+        text = said.get("reference") if isinstance(said, dict) and len(said) == 1 else None
+        if isinstance(text, str):
+            if text not in subjects:
+                subjects[text] = reference(said, data.aliases)
+            subject = subjects[text]
+        else:
+            subject = reference(said, data.aliases)
         if subject is None:
             data.notes.append(f"{ref} does not name its patient and was ignored.")
             continue

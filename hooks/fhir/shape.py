@@ -232,7 +232,25 @@ CODING = _remembered(
         }
     )
 )
-CONCEPT = _element({"coding": _many(CODING), "text": _string})
+
+
+def CONCEPT(v: Any) -> bool:
+    """CodeableConcept (``coding``, ``text``), the commonest element, written out (callgrind,
+    bench charts: the check of a new chart 2.01 -> 1.82 million instructions)."""
+    if type(v) is not dict or not v:
+        return False
+    for key, value in v.items():
+        if key == "coding":
+            if type(value) is not list or not value:
+                return False
+            for coding in value:
+                if not CODING(coding):
+                    return False
+        elif key != "text" or not _string(value):
+            return False
+    return True
+
+
 REFERENCE = _remembered(_element({"reference": _string, "type": _uri, "display": _string}))
 PERIOD = _remembered(_element({"start": _date_time, "end": _date_time}))
 QUANTITY = _element(
