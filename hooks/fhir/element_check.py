@@ -1,0 +1,167 @@
+"""Element rules written as data, compiled into one plain Python function per element.
+
+``hooks.fhir.shape`` states which elements a resource may carry and of which type each is (the
+whitelist). Checking that tree with one small function per element costs a Python call for
+every element of every resource. This module turns the same rules, once at import, into one
+function per element type whose text has every nested element, list and primitive check
+written out in it: a resource is checked by a single call, with loops and comparisons only.
+Any failed test anywhere answers False for the whole value, so the written-out code simply
+returns False at that point.
+
+The generated code tests exactly what the rules say, in the same way for every use of an
+element; the rules stay the single source of truth (``compiled_source`` shows the text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+Check = Callable[[Any], bool]
+
+#: Elements with more fields find a field by its number (a dict lookup, then halves).
+CHAIN_MAX = 8
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A code from a fixed list (a FHIR ``code`` bound to a required value set)."""
+
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Many:
+    """A JSON array of at least one ``item`` (FHIR cardinality ``0..*``, present)."""
+
+    item: Type
+
+
+@dataclass(frozen=True)
+class Element:
+    """A JSON object: only these ``fields``, the ``required`` ones present, at most one field
+    of each group in ``choices`` (``value[x]``), exactly ``size`` fields when given."""
+
+    name: str
+    fields: Mapping[str, Type]
+    required: tuple[str, ...] = ()
+    choices: tuple[tuple[str, ...], ...] = ()
+    size: int | None = None
+
+
+#: A primitive type's name (a key of the ``primitives`` given to ``compile_checks``), a code
+#: list, an array or an object.
+Type: TypeAlias = str | OneOf | Many | Element
+
+
+def compile_checks(
+    elements: list[Element],
+    primitives: Mapping[str, str],
+    names: dict[str, Any],
+) -> dict[str, Check]:
+    """One function per element, by name. ``primitives``: per primitive type, an expression
+    that is true when ``{x}`` is valid; ``names``: what those expressions use."""
+    namespace = dict(names)
+    source = compiled_source(elements, primitives, namespace)
+    exec(compile(source, "<hooks.fhir.element_check>", "exec"), namespace)  # noqa: S102 - our own text, built from the rules above
+    return {element.name: namespace[element.name] for element in elements}
+
+
+def compiled_source(
+    elements: list[Element],
+    primitives: Mapping[str, str],
+    namespace: dict[str, Any],
+) -> str:
+    """The text of the functions (the constants they read are put into ``namespace``)."""
+    lines: list[str] = []
+    for element in elements:
+        writer = _Writer(primitives, namespace)
+        writer.value(element, "v", 1)
+        lines += [f"def {element.name}(v):", *writer.lines, "    return True", ""]
+    return "\n".join(lines)
+
+
+class _Writer:
+    def __init__(self, primitives: Mapping[str, str], namespace: dict[str, Any]):
+        self.primitives = primitives
+        self.namespace = namespace
+        self.lines: list[str] = []
+        self.n = 0  # numbers the local names of nested values
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def constant(self, prefix: str, value: Any) -> str:
+        name = f"{prefix}_{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def value(self, t: Type, x: str, indent: int) -> None:
+        """Statements that return False unless ``x`` is a valid ``t``."""
+        if isinstance(t, str):
+            self.emit(indent, f"if not ({self.primitives[t].format(x=x)}):")
+            self.emit(indent + 1, "return False")
+        elif isinstance(t, OneOf):
+            codes = self.constant("ONE_OF", frozenset(t.codes))
+            self.emit(indent, f"if type({x}) is not str or {x} not in {codes}:")
+            self.emit(indent + 1, "return False")
+        elif isinstance(t, Many):
+            self.n += 1
+            item = f"i{self.n}"
+            self.emit(indent, f"if type({x}) is not list or not {x}:")
+            self.emit(indent + 1, "return False")
+            self.emit(indent, f"for {item} in {x}:")
+            self.value(t.item, item, indent + 1)
+        else:
+            self.element(t, x, indent)
+
+    def field(self, name: str, t: Type, group_of: dict[str, int], n: int, indent: int) -> None:
+        if name in group_of:  # one value per choice group (value[x])
+            chosen = f"c{n}_{group_of[name]}"
+            self.emit(indent, f"if {chosen}:")
+            self.emit(indent + 1, "return False")
+            self.emit(indent, f"{chosen} = True")
+        self.value(t, f"x{n}", indent)
+
+    def element(self, e: Element, x: str, indent: int) -> None:
+        self.n += 1
+        n = self.n
+        self.emit(indent, f"if type({x}) is not dict or not {x}:")
+        self.emit(indent + 1, "return False")
+        tests = [f"{name!r} not in {x}" for name in e.required]
+        if e.size is not None:
+            tests.append(f"len({x}) != {e.size}")
+        if tests:
+            self.emit(indent, f"if {' or '.join(tests)}:")
+            self.emit(indent + 1, "return False")
+        group_of = {name: g for g, group in enumerate(e.choices) for name in group}
+        for g in range(len(e.choices)):
+            self.emit(indent, f"c{n}_{g} = False")
+        self.emit(indent, f"for k{n}, x{n} in {x}.items():")
+        fields = list(e.fields.items())
+        if len(fields) <= CHAIN_MAX:
+            for i, (name, t) in enumerate(fields):
+                self.emit(indent + 1, f"{'if' if i == 0 else 'elif'} k{n} == {name!r}:")
+                self.field(name, t, group_of, n, indent + 2)
+            self.emit(indent + 1, "else:  # an element the rules do not know")
+            self.emit(indent + 2, "return False")
+        else:
+            index = self.constant("INDEX", {name: i for i, (name, _) in enumerate(fields)})
+            self.emit(indent + 1, "try:")
+            self.emit(indent + 2, f"j{n} = {index}[k{n}]")
+            self.emit(indent + 1, "except KeyError:  # an element the rules do not know")
+            self.emit(indent + 2, "return False")
+
+            def halves(lo: int, hi: int, indent: int) -> None:
+                """Branches on the field's number (lo <= j < hi) by halves."""
+                if hi - lo == 1:
+                    self.field(*fields[lo], group_of, n, indent)
+                    return
+                mid = (lo + hi) // 2
+                self.emit(indent, f"if j{n} < {mid}:")
+                halves(lo, mid, indent + 1)
+                self.emit(indent, "else:")
+                halves(mid, hi, indent + 1)
+
+            halves(0, len(fields), indent + 1)
