@@ -171,20 +171,30 @@ def extension_refs(resource: JSON, url: str, aliases: Mapping[str, str]) -> list
     return refs
 
 
-def links(resource: JSON, aliases: Mapping[str, str]) -> Links:
-    def refs(key: str) -> list[str]:
-        if key not in resource:  # most Observations carry one or two of these five
-            return []
-        return [r for r in (reference(v, aliases) for v in as_list(resource[key])) if r]
+def _refs(value: Any, aliases: Mapping[str, str]) -> tuple[str, ...]:
+    """The references an element holds (one or a list), unreadable ones left out."""
+    if value is None:
+        return ()
+    found = [reference(v, aliases) for v in (value if isinstance(value, list) else [value])]
+    return tuple(r for r in found if r)
 
-    focus = refs("focus")
-    related = extension_refs(resource, codes.RELATED_CONDITION_EXTENSION, aliases)
+
+def links(resource: JSON, aliases: Mapping[str, str]) -> Links:
+    # Most Observations carry one or two of the five elements: an absent one costs a test, not
+    # a closure call and a list (extract of a bench chart: 4.77 to 4.72 million instructions).
+    get = resource.get
+    focus = _refs(get("focus"), aliases)
+    named = focus
+    if get("extension") is not None:
+        related = extension_refs(resource, codes.RELATED_CONDITION_EXTENSION, aliases)
+        if related:
+            named = (*focus, *related)
     return Links(
-        conditions=tuple(r for r in [*focus, *related] if r.startswith("Condition/")),
-        body_structures=tuple(r for r in focus if r.startswith("BodyStructure/")),
-        derived_from=tuple(refs("derivedFrom")),
-        members=tuple(refs("hasMember")),
-        specimens=tuple(refs("specimen")),
+        tuple(r for r in named if r.startswith("Condition/")),
+        tuple(r for r in focus if r.startswith("BodyStructure/")) if focus else (),
+        _refs(get("derivedFrom"), aliases),
+        _refs(get("hasMember"), aliases),
+        _refs(get("specimen"), aliases),
     )
 
 
