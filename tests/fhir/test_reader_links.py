@@ -1,8 +1,9 @@
-"""An Observation's links read exactly as the plain definition reads them.
+"""An Observation's links and references read exactly as the plain definitions read them.
 
-``hooks.fhir.read.links`` skips absent elements without a call; it is compared here with the
-plain computation it replaces, on every Observation of the repository's charts and of bench
-charts, and on generated input.
+``hooks.fhir.read.links`` skips absent elements without a call, and ``reference`` remembers
+the ``Type/id`` of each reference text that is not a Bundle fullUrl (``_relative``). Both are
+compared here with the plain computations they replace, on every Observation and reference of
+the repository's charts and on generated input.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from hypothesis import strategies as st
 from bench import charts
 from hooks.fhir import codes
 from hooks.fhir.chart import collect
-from hooks.fhir.read import Links, as_list, extension_refs, links, reference
+from hooks.fhir.read import Links, _relative, as_list, extension_refs, links, reference
+from tests.fhir.test_reader_shortcuts import _split_reference
 from tests.fhir.test_shape import CHARTS, RESOURCES
 
 
@@ -126,3 +128,28 @@ def test_focus_comes_before_the_related_condition_extension() -> None:
     assert found == _plain_links(resource, {})
     assert found.conditions == ("Condition/c1", "Condition/c2")
     assert found.body_structures == ("BodyStructure/b1",)
+
+
+def test_remembered_references_equal_a_fresh_reading() -> None:
+    def refs(data: Any) -> list[str]:
+        if isinstance(data, dict):
+            found = [data["reference"]] if isinstance(data.get("reference"), str) else []
+            return found + [r for v in data.values() for r in refs(v)]
+        if isinstance(data, list):
+            return [r for v in data for r in refs(v)]
+        return []
+
+    texts = [r for _, resource in RESOURCES for r in refs(resource)]
+    assert len(texts) > 500
+    for _ in range(2):  # the second round answers from memory
+        for text in texts:
+            fresh = _relative.__wrapped__(text.strip())
+            assert reference({"reference": text}, {}) == fresh == _split_reference(text), text
+
+
+def test_a_bundle_full_url_wins_over_a_remembered_reading() -> None:
+    text = "http://ehr.example.org/fhir/Observation/o-1"
+    assert reference({"reference": text}, {}) == "Observation/o-1"  # now remembered
+    aliases = {text: "Observation/o-2"}  # this chart's Bundle says otherwise
+    assert reference({"reference": text}, aliases) == "Observation/o-2"
+    assert reference({"reference": f" {text} "}, aliases) == "Observation/o-2"
