@@ -124,6 +124,13 @@ def _possible_words() -> Mapping[str, str]:
 _POSSIBLE_WORDS = _possible_words()
 
 
+# Each row's verdict and words, read once from the table (row keys are unique): was an enum
+# look-up by value and two field reads per number checked.
+_JUDGED: Mapping[str, tuple[Verdict, str]] = {
+    row.key: (Verdict(row.text("verdict")), row.text("says")) for row in PLAUSIBILITY.rows
+}
+
+
 def possible_range(quantity: str) -> str:
     """The possible range in words, e.g. "> 0 and <= 300"."""
     words = _POSSIBLE_WORDS.get(quantity)
@@ -141,4 +148,5 @@ def check(quantity: str, raw: object) -> Checked:
     row = PLAUSIBILITY.first(quantity=quantity, value=number)
     if row is None:
         return Checked(None, Verdict.IMPOSSIBLE, f"outside the possible range {limits}")
-    return Checked(number, Verdict(row.text("verdict")), row.text("says"))
+    verdict, says = _JUDGED[row.key]
+    return Checked(number, verdict, says)
