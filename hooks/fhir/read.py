@@ -72,8 +72,10 @@ def latest(candidates: Sequence[Finding]) -> Finding | None:
     """The value used of several: final before preliminary, then the most recent (of equal
     times, the one read last); None when no candidate has a value."""
     usable = [f for f in candidates if f.value is not None]
-    if not usable:
-        return None
+    # Most fields of a chart have one value: it is the one used, without ordering (extract of
+    # a bench chart: 4.64 to 4.57 million instructions).
+    if len(usable) < 2:
+        return usable[0] if usable else None
     pool = [f for f in usable if f.final] or usable
     order = {id(f): i for i, f in enumerate(usable)}
     return max(pool, key=lambda f: (f.when or _OLDEST, order[id(f)]))
