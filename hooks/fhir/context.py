@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from hooks.fhir import conditions
 from hooks.fhir.conditions import ConditionInfo
-from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, reference
+from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, first_code, reference
 
 #: Condition.clinicalStatus codes meaning the disease is not active (FHIR R4
 #: condition-clinical): staged as recorded, but treatment leads with follow-up.
@@ -159,8 +159,7 @@ def resolved(resource: JSON) -> str | None:
 
 
 def clinical_status(resource: JSON) -> str | None:
-    found = codings(resource.get("clinicalStatus"))
-    return found[0][1] if found else None
+    return first_code(resource.get("clinicalStatus"))
 
 
 def duplicates(
