@@ -1,15 +1,26 @@
 """``cds.numbers.check`` answers exactly as reading the plausibility row each time would.
 
-The verdict and words of each row are read once from the table (``_JUDGED``); the table
-engine takes a Decimal query value as it is instead of copying it (``cds.tables._as_number``).
-Both are compared here with the direct computation at every boundary of every row.
+The verdict and words of each row are read once from the table (``_JUDGED``), and each
+quantity's rows are tried in table order without the engine's generic query (``_ROWS``); the
+table engine takes a Decimal query value as it is instead of copying it
+(``cds.tables._as_number``). Each is compared here with the direct computation at every
+boundary of every row.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from cds.numbers import _JUDGED, PLAUSIBILITY, Checked, Verdict, bounded, check, possible_range
+from cds.numbers import (
+    _JUDGED,
+    _ROWS,
+    PLAUSIBILITY,
+    Checked,
+    Verdict,
+    bounded,
+    check,
+    possible_range,
+)
 from cds.tables import Range, _as_number
 
 
@@ -30,6 +41,19 @@ def test_each_row_is_read_once_as_it_reads() -> None:
     assert set(_JUDGED) == {row.key for row in PLAUSIBILITY.rows}
     for row in PLAUSIBILITY.rows:
         assert _JUDGED[row.key] == (Verdict(row.text("verdict")), row.text("says")), row.key
+
+
+def test_each_quantity_tries_the_rows_the_table_engine_tries() -> None:
+    assert set(_ROWS) == {"size_cm", "mitoses", "necrosis_pct", "age_years"}
+    for quantity, rows in _ROWS.items():
+        found = PLAUSIBILITY.every(quantity=quantity, value=None)  # no range: none match
+        assert found == ()
+        expected = [
+            (row.bounds("value"), *_JUDGED[row.key])
+            for row in PLAUSIBILITY.rows
+            if row.condition("quantity") == (quantity,)
+        ]
+        assert list(rows) == expected, quantity
 
 
 def test_every_boundary_checks_as_the_row_reads() -> None:
