@@ -124,6 +124,36 @@ def _possible_words() -> Mapping[str, str]:
 _POSSIBLE_WORDS = _possible_words()
 
 
+# Each row's verdict and words, read once from the table (row keys are unique): was an enum
+# look-up by value and two field reads per number checked.
+_JUDGED: Mapping[str, tuple[Verdict, str]] = {
+    row.key: (Verdict(row.text("verdict")), row.text("says")) for row in PLAUSIBILITY.rows
+}
+
+
+def _rows_of(quantity: str) -> tuple[tuple[Range, Verdict, str], ...] | None:
+    """The rows ``PLAUSIBILITY.first`` tries for ``quantity``, in table order, as (range of
+    the value, verdict, words); None when a row has no range (then the table engine decides)."""
+    rows: list[tuple[Range, Verdict, str]] = []
+    for row in PLAUSIBILITY.rows:
+        cell = row.condition("quantity")
+        if isinstance(cell, tuple) and not any(type(c) is str and c == quantity for c in cell):
+            continue
+        bounds = row.condition("value")
+        if not isinstance(bounds, Range):
+            return None
+        rows.append((bounds, *_JUDGED[row.key]))
+    return tuple(rows)
+
+
+# Per quantity, its rows' ranges in table order: a finite number is judged by the first range
+# that holds it, as ``PLAUSIBILITY.first`` would find it, without the engine's generic query
+# (extract of a bench chart: 4.54 to 4.46 million instructions, stage 5.12 to 5.00).
+_ROWS: Mapping[str, tuple[tuple[Range, Verdict, str], ...]] = {
+    q: rows for q in _POSSIBLE_WORDS if (rows := _rows_of(q)) is not None
+}
+
+
 def possible_range(quantity: str) -> str:
     """The possible range in words, e.g. "> 0 and <= 300"."""
     words = _POSSIBLE_WORDS.get(quantity)
@@ -138,7 +168,13 @@ def check(quantity: str, raw: object) -> Checked:
         return Checked(
             None, Verdict.IMPOSSIBLE, f"not a finite number of reasonable size within {limits}"
         )
-    row = PLAUSIBILITY.first(quantity=quantity, value=number)
-    if row is None:
-        return Checked(None, Verdict.IMPOSSIBLE, f"outside the possible range {limits}")
-    return Checked(number, Verdict(row.text("verdict")), row.text("says"))
+    rows = _ROWS.get(quantity)
+    if rows is None:
+        row = PLAUSIBILITY.first(quantity=quantity, value=number)
+        if row is not None:
+            return Checked(number, *_JUDGED[row.key])
+    else:
+        for bounds, verdict, says in rows:
+            if bounds.contains(number):
+                return Checked(number, verdict, says)
+    return Checked(None, Verdict.IMPOSSIBLE, f"outside the possible range {limits}")

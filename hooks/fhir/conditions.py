@@ -29,6 +29,7 @@ from hooks.fhir.read import (
     codings,
     concept_text,
     extension_refs,
+    first_code,
     histology,
     parse_when,
     reference,
@@ -322,8 +323,7 @@ def recurrent(resource: JSON) -> bool:
 
 
 def verification(resource: JSON) -> str | None:
-    found = codings(resource.get("verificationStatus"))
-    return found[0][1] if found else None
+    return first_code(resource.get("verificationStatus"))
 
 
 #: mCODE STU1 named the related primary with its own extension (STU2+ use condition-related).

@@ -7,6 +7,7 @@ exception. ``hooks.fhir.extract`` decides which findings feed which tumor.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,8 +72,10 @@ def latest(candidates: Sequence[Finding]) -> Finding | None:
     """The value used of several: final before preliminary, then the most recent (of equal
     times, the one read last); None when no candidate has a value."""
     usable = [f for f in candidates if f.value is not None]
-    if not usable:
-        return None
+    # Most fields of a chart have one value: it is the one used, without ordering (extract of
+    # a bench chart: 4.64 to 4.57 million instructions).
+    if len(usable) < 2:
+        return usable[0] if usable else None
     pool = [f for f in usable if f.final] or usable
     order = {id(f): i for i, f in enumerate(usable)}
     return max(pool, key=lambda f: (f.when or _OLDEST, order[id(f)]))
@@ -97,6 +100,20 @@ def codings(concept: Any) -> list[codes.Coded]:
     ]
 
 
+def first_code(concept: Any) -> str | None:
+    """The code of the first of ``codings(concept)``, without listing them all: a status is read
+    for every Condition of a chart (extract of a bench chart: 4.560 to 4.544 million
+    instructions)."""
+    if not isinstance(concept, dict):
+        return None
+    for c in as_list(concept.get("coding")):
+        if isinstance(c, dict):
+            code = c.get("code")
+            if isinstance(code, str) and code:
+                return code
+    return None
+
+
 def concept_text(concept: Any) -> str | None:
     """The concept as a person reads it: its text, else the first display, else None."""
     if not isinstance(concept, dict):
@@ -112,11 +129,24 @@ def concept_text(concept: Any) -> str | None:
 
 def reference(value: Any, aliases: Mapping[str, str]) -> str | None:
     """A reference as ``Type/id`` (absolute URLs, ``_history`` and bundle fullUrls resolved)."""
-    if not isinstance(value, dict) or not isinstance(value.get("reference"), str):
+    if not isinstance(value, dict):
         return None
-    ref: str = value["reference"].strip()
+    text = value.get("reference")
+    if not isinstance(text, str):
+        return None
+    ref: str = text.strip()
     if ref in aliases:
         return aliases[ref]
+    return _relative(ref)
+
+
+# A chart's Observations name the same few Conditions, specimens and panels again and again:
+# each reference text is parsed once (extract of a bench chart: 4.72 to 4.69 million
+# instructions). A pure function of one str (``text.strip()`` is always an exact str); the
+# memory holds far more than one chart's references.
+@functools.lru_cache(maxsize=512)
+def _relative(ref: str) -> str | None:
+    """``Type/id`` of a reference text that is not a Bundle fullUrl, else None."""
     if "/_history/" in ref:
         ref = ref.split("/_history/", maxsplit=1)[0]
     kind, _, rid = ref.rstrip("/").rpartition("/")
@@ -148,13 +178,16 @@ def parse_when(text: Any) -> datetime | None:
 
 def effective(resource: JSON) -> tuple[str | None, datetime | None]:
     """When an Observation's value was true: effective[x], else issued."""
-    for raw in (
-        resource.get("effectiveDateTime"),
-        resource.get("effectiveInstant"),
-        (resource.get("effectivePeriod") or {}).get("end"),
-        (resource.get("effectivePeriod") or {}).get("start"),
-        resource.get("issued"),
-    ):
+    # Most Observations have effectiveDateTime: the others are read only when it is not a date
+    # (extract of a bench chart: 4.42 to 4.40 million instructions). The period is read first, as
+    # before: a period that is not an object raises here whatever else the resource says.
+    period = resource.get("effectivePeriod") or {}
+    end, start = period.get("end"), period.get("start")
+    raw = resource.get("effectiveDateTime")
+    when = parse_when(raw)
+    if when is not None:
+        return str(raw), when
+    for raw in (resource.get("effectiveInstant"), end, start, resource.get("issued")):
         when = parse_when(raw)
         if when is not None:
             return str(raw), when
@@ -171,20 +204,30 @@ def extension_refs(resource: JSON, url: str, aliases: Mapping[str, str]) -> list
     return refs
 
 
-def links(resource: JSON, aliases: Mapping[str, str]) -> Links:
-    def refs(key: str) -> list[str]:
-        if key not in resource:  # most Observations carry one or two of these five
-            return []
-        return [r for r in (reference(v, aliases) for v in as_list(resource[key])) if r]
+def _refs(value: Any, aliases: Mapping[str, str]) -> tuple[str, ...]:
+    """The references an element holds (one or a list), unreadable ones left out."""
+    if value is None:
+        return ()
+    found = [reference(v, aliases) for v in (value if isinstance(value, list) else [value])]
+    return tuple(r for r in found if r)
 
-    focus = refs("focus")
-    related = extension_refs(resource, codes.RELATED_CONDITION_EXTENSION, aliases)
+
+def links(resource: JSON, aliases: Mapping[str, str]) -> Links:
+    # Most Observations carry one or two of the five elements: an absent one costs a test, not
+    # a closure call and a list (links of a bench chart's Observations: XX to YY us).
+    get = resource.get
+    focus = _refs(get("focus"), aliases)
+    named = focus
+    if get("extension") is not None:
+        related = extension_refs(resource, codes.RELATED_CONDITION_EXTENSION, aliases)
+        if related:
+            named = (*focus, *related)
     return Links(
-        conditions=tuple(r for r in [*focus, *related] if r.startswith("Condition/")),
-        body_structures=tuple(r for r in focus if r.startswith("BodyStructure/")),
-        derived_from=tuple(refs("derivedFrom")),
-        members=tuple(refs("hasMember")),
-        specimens=tuple(refs("specimen")),
+        tuple(r for r in named if r.startswith("Condition/")),
+        tuple(r for r in focus if r.startswith("BodyStructure/")) if focus else (),
+        _refs(get("derivedFrom"), aliases),
+        _refs(get("hasMember"), aliases),
+        _refs(get("specimen"), aliases),
     )
 
 
