@@ -11,6 +11,7 @@ in the CLI report and in ``stage-fhir --json`` (trace); the card cites its human
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -151,13 +152,16 @@ def _basis(basis: Basis, source: Source | None) -> str:
 
 
 def _values_table(tumor: PrimaryTumor, a: Assessment) -> list[str]:
-    def src(name: str) -> Source | None:  # an unreadable value is named, not "not recorded"
-        unread = tumor.unread_sources.get(name)
-        if name in tumor.sources or unread is None:
-            return tumor.sources.get(name)
-        return Source(
-            unread.reference, unread.date, unread.status, f"could not read {unread.text!r}"
-        )
+    src: Callable[[str], Source | None] = tumor.sources.get  # no unreadable value: 1 us sooner
+    if tumor.unread_sources:
+
+        def src(name: str) -> Source | None:  # an unreadable value is named, not "not recorded"
+            unread = tumor.unread_sources.get(name)
+            if name in tumor.sources or unread is None:
+                return tumor.sources.get(name)
+            return Source(
+                unread.reference, unread.date, unread.status, f"could not read {unread.text!r}"
+            )
 
     size = src("size_cm")
     if size is not None and size.text:
@@ -172,28 +176,15 @@ def _values_table(tumor: PrimaryTumor, a: Assessment) -> list[str]:
     if a.t_options:
         t_value += f", {' or '.join(a.t_options)}"
     g = a.grade
-    s = g.scores
-    parts = [
-        f"differentiation {s.differentiation}" if s.differentiation else None,
-        f"mitoses {s.mitotic}" if s.mitotic else None,
-        f"necrosis {s.necrosis}" if s.necrosis is not None else None,
-    ]
-    score_text = " + ".join(p for p in parts if p)
-    if s.total is not None:
-        score_text += f" = {s.total}"
     grade_value = g.grade.value + (", provisional" if g.provisional else "")
     if g.options:
         grade_value += f" ({' or '.join(g.options)})"
-    partial = _partial_sum(a)
-    if partial and g.basis is not Basis.RECORDED:
-        grade_value += f" (FNCLCC {md(partial)})"
-    elif score_text and g.basis is not Basis.RECORDED:
-        grade_value += f" (FNCLCC {score_text})"
-    grade_from = (
-        (src("grade"),)
-        if g.basis is Basis.RECORDED
-        else (src("differentiation"), src("mitoses"), src("necrosis_pct"))
-    )
+    t_source, n_source, m_source, grade_source = src("t"), src("n"), src("m"), src("grade")
+    if g.basis is Basis.RECORDED:  # a recorded grade is shown without its FNCLCC scores
+        grade_from: tuple[Source | None, ...] = (grade_source,)
+    else:
+        grade_value += _scores_text(a)
+        grade_from = (src("differentiation"), src("mitoses"), src("necrosis_pct"))
     stage_value = a.stage.value if a.stage else "none"
     recorded_stage = src("stage") if a.stage and tumor.inputs.stage is a.stage else None
     stage_basis = "recorded" if recorded_stage else "derived" if a.stage else "-"
@@ -205,15 +196,33 @@ def _values_table(tumor: PrimaryTumor, a: Assessment) -> list[str]:
         else "-"
     )
     rows = [
-        ("T", t_value, _basis(a.t_basis, src("t")), _where(src("t") or size)),
-        ("N", a.n.value, _basis(a.n_basis, src("n")), _where(src("n"))),
-        ("M", a.m.value, _basis(a.m_basis, src("m")), _where(src("m"))),
-        ("Grade", grade_value, _basis(g.basis, src("grade")), _where(*grade_from)),
+        ("T", t_value, _basis(a.t_basis, t_source), _where(t_source or size)),
+        ("N", a.n.value, _basis(a.n_basis, n_source), _where(n_source)),
+        ("M", a.m.value, _basis(a.m_basis, m_source), _where(m_source)),
+        ("Grade", grade_value, _basis(g.basis, grade_source), _where(*grade_from)),
         ("Stage", stage_value, stage_basis, stage_from),
     ]
     out = ["| | Value | Basis | Source |", "|---|---|---|---|"]
     out += [f"| {item} | {value} | {basis} | {where} |" for item, value, basis, where in rows]
     return out
+
+
+def _scores_text(a: Assessment) -> str:
+    """`` (FNCLCC <scores>)`` after a computed grade: the partial sum when some score is known
+    only as a range, else the scores and their total (empty when no score is known)."""
+    partial = _partial_sum(a)
+    if partial:
+        return f" (FNCLCC {md(partial)})"
+    s = a.grade.scores
+    parts = [
+        f"differentiation {s.differentiation}" if s.differentiation else None,
+        f"mitoses {s.mitotic}" if s.mitotic else None,
+        f"necrosis {s.necrosis}" if s.necrosis is not None else None,
+    ]
+    score_text = " + ".join(p for p in parts if p)
+    if s.total is not None:
+        score_text += f" = {s.total}"
+    return f" (FNCLCC {score_text})" if score_text else ""
 
 
 def _partial_sum(a: Assessment) -> str | None:

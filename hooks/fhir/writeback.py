@@ -25,13 +25,26 @@ chart) and ``meta.tag`` ``TAG_SYSTEM|accepted-suggestion``; read back, either ma
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Final, TypeVar
 
 from cds.grading import fnclcc_grade
-from cds.model import Assessment, Basis, Grade, Problem, Status
+from cds.model import (
+    Assessment,
+    Basis,
+    Grade,
+    M,
+    N,
+    Problem,
+    SiteGroup,
+    Stage,
+    Status,
+    T,
+    TumorInputs,
+)
 from hooks.fhir import codes
 from hooks.fhir.model import PrimaryTumor, Source, TumorReport
 
@@ -227,10 +240,42 @@ _MATERIAL: dict[int, tuple[Any, str]] = {}
 
 def _tumor_material(tumor: PrimaryTumor) -> str:
     """``repr(inputs), repr(sources)`` of the identifier's material (see ``identifier``)."""
-    return _by_identity(_MATERIAL, tumor, lambda: direct_tumor_material(tumor))
+    return _by_identity(_MATERIAL, tumor, lambda: tumor_material_text(tumor))
+
+
+# ``direct_tumor_material`` written out: the fields in their sorted order once, the repr of an
+# enum member or a constant looked up (Enum.__repr__ is Python code, 0.7 us a member), each
+# item formatted directly instead of by tuple repr (13 us a tumor down to 5.5 us).
+_INPUT_FIELDS: Final = tuple(sorted(TumorInputs.__dataclass_fields__))
+_INPUT_VALUES: Final = operator.attrgetter(*_INPUT_FIELDS)
+_INPUT_HEADS: Final = tuple(f"({name!r}, " for name in _INPUT_FIELDS)
+# Keyed by (type, value): a StrEnum member equals its str value, whose repr differs.
+_REPRS: Final[dict[tuple[type, object], str]] = {
+    (type(value), value): repr(value)
+    for value in (*SiteGroup, *T, *N, *M, *Grade, *Stage, None, True, False, ())
+}
+
+
+def tumor_material_text(tumor: PrimaryTumor) -> str:
+    """``direct_tumor_material(tumor)``, the same text made faster."""
+    inputs, sources = tumor.inputs, tumor.sources
+    if type(inputs) is not TumorInputs or len(sources) < 2:  # (x,) and () have their own reprs
+        return direct_tumor_material(tumor)
+    try:
+        values = [_REPRS.get((type(v), v)) or repr(v) for v in _INPUT_VALUES(inputs)]
+    except TypeError:  # an unhashable value (not one TumorInputs declares)
+        return direct_tumor_material(tumor)
+    fields = "(" + "), ".join(map(operator.add, _INPUT_HEADS, values)) + "))"
+    # Field names are unique: sorting by name is sorting the (name, reference, date) triples.
+    items = []
+    for name in sorted(sources):
+        source = sources[name]
+        items.append(f"({name!r}, {source.reference!r}, {source.date or ''!r})")
+    return f"{fields}, ({', '.join(items)})"
 
 
 def direct_tumor_material(tumor: PrimaryTumor) -> str:
+    """``_tumor_material`` without the memory, written as the reprs of two tuples."""
     inputs = tumor.inputs
     fields = tuple(
         (name, getattr(inputs, name))

@@ -10,7 +10,8 @@ bytes are the same as a direct build would give (the tests compare both on every
 
 Placeholders are a random 128-bit prefix made for one template followed by a five-digit slot
 number (``99999`` is the effective time): they cannot occur in chart data, and filling them is
-one split of the bytes. The memory is bounded.
+one split of the bytes. The prefix is written in capital letters that card text seldom holds,
+so the split skips ahead over most of the response. The memory is bounded.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ Build = Callable[[Callable[[], str], str], Sequence[Card | dict[str, Any]]]
 
 _DIGITS = 5
 _EFFECTIVE = b"9" * _DIGITS
+_MAX_IDS = int(_EFFECTIVE)
+# Hex digits written as capitals that are rare in card text (under 0.1 % of a response's bytes
+# each): the split's search skips a whole prefix length at a byte it cannot hold, and card
+# text is mostly lower case, digits and punctuation (the split of a 9 KB response: 1.6 us ->
+# 0.6 us). A prefix is 37 characters, as "slot" + 32 hex digits + "-" were: the same size.
+_RARE_HEX = bytes.maketrans(b"0123456789abcdef", b"BEFGHJKLQRUVWXYZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +75,15 @@ def _json_text(value: str) -> bytes:
 
 def build_template(build: Build, notes: int) -> Template:
     """Run the direct build once with placeholders and keep its serialized response."""
-    prefix = f"slot{secrets.token_hex(16)}-"  # 128 random bits; 1.2 us less than uuid4().hex
+    # 128 random bits (1.2 us less than uuid4().hex), between a fixed head and tail
+    prefix = "SLOT" + secrets.token_hex(16).encode().translate(_RARE_HEX).decode() + "K"
     ids = 0
 
     def placeholder() -> str:
         nonlocal ids
-        if ids >= int(_EFFECTIVE):
+        if ids >= _MAX_IDS:
             raise RuntimeError("too many ids in one response")
-        token = f"{prefix}{ids:0{_DIGITS}d}"
+        token = prefix + str(ids).zfill(_DIGITS)
         ids += 1
         return token
 
