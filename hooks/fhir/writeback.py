@@ -320,16 +320,18 @@ def accepted_observations(resources: Iterable[Mapping[str, Any]]) -> dict[str, s
     ``{"Observation/<id>": ACCEPTED | CONVENTION}``."""
     out: dict[str, str] = {}
     for resource in resources:
-        if not isinstance(resource, Mapping) or resource.get("resourceType") != "Observation":
-            continue
-        if not isinstance(resource.get("id"), str):
+        if type(resource) is not dict and not isinstance(resource, Mapping):
+            continue  # (the dict test first: the Mapping ABC test is slow)
+        if resource.get("resourceType") != "Observation" or not isinstance(resource.get("id"), str):
             continue
         idents = resource.get("identifier")
+        meta = resource.get("meta")
+        tag_list = meta.get("tag") if isinstance(meta, dict) else None
+        if not idents and not tag_list:
+            continue  # most Observations: neither an identifier nor a tag to look at
         ours = isinstance(idents, list) and any(
             isinstance(i, dict) and i.get("system") == IDENTIFIER_SYSTEM for i in idents
         )
-        meta = resource.get("meta")
-        tag_list = meta.get("tag") if isinstance(meta, dict) else None
         found = {
             t.get("code")
             for t in tag_list or ()
