@@ -18,7 +18,16 @@ from hooks.fhir.chart import Chart
 from hooks.fhir.conditions import ConditionInfo
 from hooks.fhir.measures import COULD_NOT_READ, IMPLAUSIBLE
 from hooks.fhir.model import Classification, PrimaryTumor, Source
-from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, latest, parse_when
+from hooks.fhir.read import (
+    JSON,
+    Finding,
+    as_list,
+    codings,
+    concept_text,
+    latest,
+    new_source,
+    parse_when,
+)
 
 # TumorInputs fields whose value may be an interval (a comparator or "<50 %").
 RANGED = ("size_cm", "mitoses", "necrosis_pct")
@@ -101,7 +110,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
         text = where.text or site.topography
         for key in ("site", "topography"):
             if values[key] is not None:
-                sources[key] = Source(ref, onset, condition_status, text)
+                sources[key] = new_source(ref, onset, condition_status, text)
         if site.problem:
             notes.append(site.problem)
     else:
