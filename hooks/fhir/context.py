@@ -197,6 +197,10 @@ def duplicates(
     return merged
 
 
+# Each side as a whole word, compiled once (not looked up in the ``re`` module's cache).
+_SIDES: Final = tuple((s, re.compile(rf"\b{s}\b")) for s in ("left", "right"))
+
+
 def _side(resource: JSON) -> str:
     """Laterality as recorded (a left and a right thigh tumor are two tumors)."""
     words = " ".join(
@@ -206,7 +210,7 @@ def _side(resource: JSON) -> str:
             + [concept_text(resource.get("code"))],
         )
     ).lower()
-    sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", words)}
+    sides = {s for s, said in _SIDES if said.search(words)}
     lateral = conditions._laterality(resource)
     if lateral:
         sides.add(lateral)
