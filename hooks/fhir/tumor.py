@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cds.frozen import builder
 from cds.interval import Interval
 from cds.model import Stage, TumorInputs
 from hooks.fhir import codes, conditions, metastases
@@ -39,6 +40,12 @@ CORE_NAMES = {
     "differentiation": "differentiation",
     "grade": "grade",
 }
+
+
+# Built through its slots, not its frozen __init__ (cds.frozen): one per tumor, 19 fields (with
+# Assessment and Extraction: extract of a bench chart 3.48 to 3.47 million instructions, stage
+# 4.03 to 3.98).
+_new_inputs = builder(TumorInputs)
 
 
 @dataclass(frozen=True)
@@ -257,7 +264,7 @@ def _inputs(
     """The core's inputs: intervals and grade sets go to their own fields."""
     ranges = {k: values.pop(k) for k in RANGED if isinstance(values.get(k), Interval)}
     grade_options = values.pop("grade") if isinstance(values.get("grade"), tuple) else ()
-    return TumorInputs(
+    return _new_inputs(
         site=values.get("site"),
         topography=values.get("topography"),
         histology=values.get("histology"),

@@ -11,11 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cds.frozen import builder
+from cds.model import Assessment, TumorInputs
 from cds.numbers import Checked, Verdict
-from hooks.fhir.model import Source
+from hooks.fhir.model import Extraction, Source
 from hooks.fhir.read import Finding, Links
 
-BUILT = [Finding, Source, Links, Checked]
+BUILT = [Finding, Source, Links, Checked, TumorInputs, Assessment, Extraction]
 _VALUE = st.one_of(
     st.none(), st.text(max_size=5), st.integers(), st.booleans(), st.tuples(st.text(max_size=3))
 )
