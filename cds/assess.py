@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from cds.frozen import builder
 from cds.grading import fnclcc_grade
 from cds.histology import Histology, Scope, ajcc_scope, read_histology
 from cds.model import (
@@ -79,6 +80,10 @@ def _t_values_at(site: SiteGroup, t: TResult, inputs: TumorInputs) -> tuple[T, .
         if ranged is not None:
             return ranged[0]
     return t.options or stageable
+
+
+# Built through its slots, not its frozen __init__ (cds.frozen): one per tumor, 19 fields.
+_new_assessment = builder(Assessment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +323,7 @@ def assess(inputs: TumorInputs) -> Assessment:
     )
     trace.extend(plan.trace)
 
-    return Assessment(
+    return _new_assessment(
         status=status,
         site=inputs.site,
         t=t.t,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from cds.frozen import builder
 from cds.tables import Range, table
 
 PLAUSIBILITY = table("plausibility")
@@ -46,6 +47,10 @@ class Checked:
     value: Decimal | None
     verdict: Verdict
     says: str  # why, in words ("a greatest dimension above 100 cm is implausible ...")
+
+
+# Built through its slots, not its frozen __init__ (cds.frozen): one per number read.
+_new_checked = builder(Checked)
 
 
 def bounded(raw: object) -> Decimal | None:
@@ -176,5 +181,5 @@ def check(quantity: str, raw: object) -> Checked:
     else:
         for bounds, verdict, says in rows:
             if bounds.contains(number):
-                return Checked(number, verdict, says)
+                return _new_checked(number, verdict, says)
     return Checked(None, Verdict.IMPOSSIBLE, f"outside the possible range {limits}")

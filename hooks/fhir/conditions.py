@@ -15,6 +15,7 @@ when no code is known. ICD-10-CM C49.A- is a gastrointestinal stromal tumor (AJC
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -230,15 +231,28 @@ def _clean(text: str) -> str:
 def site_words(text: str) -> str:
     """A body site as words for a sentence: "Thigh structure (body structure)" -> "thigh"."""
     words = _clean(text)
-    words = re.sub(r"^(?:entire|structure of)\s+", "", words, flags=re.IGNORECASE)
-    words = re.sub(r"\s+structure$", "", words, flags=re.IGNORECASE)
+    words = _LEADING_STRUCTURE.sub("", words)
+    words = _TRAILING_STRUCTURE.sub("", words)
     # Sentence case, acronyms kept: "Left Thigh" -> "left thigh", "CNS" stays.
     words = " ".join(w[:1].lower() + w[1:] if w[1:].islower() else w for w in words.split())
     return _PLACE_NOUNS.get(words.lower(), words)
 
 
 def _mentions(name: str, words: str) -> re.Match[str] | None:
-    return re.search(rf"(?<![\w-]){re.escape(words)}(?![\w-])", name, re.IGNORECASE)
+    return _words_pattern(words).search(name)
+
+
+# Compiled once, not looked up in the ``re`` module's cache on every call (with the pattern
+# text rebuilt and escaped each time for ``_mentions``; with context._SIDES: extract of a bench
+# chart 3.52 to 3.48 million instructions, stage 4.06 to 4.03).
+_LEADING_STRUCTURE: Final = re.compile(r"^(?:entire|structure of)\s+", re.IGNORECASE)
+_TRAILING_STRUCTURE: Final = re.compile(r"\s+structure$", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _words_pattern(words: str) -> re.Pattern[str]:
+    """``words`` as a whole phrase (not inside a longer word or hyphenated name), any case."""
+    return re.compile(rf"(?<![\w-]){re.escape(words)}(?![\w-])", re.IGNORECASE)
 
 
 def _names_histology(name: str, histology_text: str) -> bool:

@@ -52,25 +52,37 @@ def after_treatment(text: str) -> re.Match[str] | None:
     return _AFTER_TREATMENT.search(text)
 
 
-def _texts(resource: JSON) -> Iterable[str]:
+def _texts(resource: JSON) -> list[str]:
+    """The texts of an Observation that may say it was measured after neoadjuvant therapy, in
+    the order they are searched."""
+    # A list built in one call, not a generator resumed once per text: most Observations carry
+    # a code and nothing else of these (extract of a bench chart: 3.75 to 3.73 million
+    # instructions).
+    texts: list[str] = []
+    add = texts.append
+    get = resource.get
     for key in ("code", "valueCodeableConcept", "method", "interpretation"):
-        for concept in as_list(resource.get(key)):
+        value = get(key)
+        if value is None:
+            continue
+        for concept in value if isinstance(value, list) else [value]:
             text = concept_text(concept)
             if text:
-                yield text
+                add(text)
             if isinstance(concept, dict):
                 for coding in as_list(concept.get("coding")):
                     if isinstance(coding, dict):
-                        yield str(coding.get("code") or "")
-                        yield str(coding.get("display") or "")
-    if isinstance(resource.get("valueString"), str):
-        yield resource["valueString"]
-    for note in as_list(resource.get("note")):
+                        add(str(coding.get("code") or ""))
+                        add(str(coding.get("display") or ""))
+    if isinstance(get("valueString"), str):
+        add(resource["valueString"])
+    for note in as_list(get("note")):
         if isinstance(note, dict) and isinstance(note.get("text"), str):
-            yield note["text"]
-    for specimen in as_list(resource.get("specimen")):
+            add(note["text"])
+    for specimen in as_list(get("specimen")):
         if isinstance(specimen, dict) and isinstance(specimen.get("display"), str):
-            yield specimen["display"]
+            add(specimen["display"])
+    return texts
 
 
 def post_treatment(resource: JSON) -> str | None:
@@ -185,6 +197,10 @@ def duplicates(
     return merged
 
 
+# Each side as a whole word, compiled once (not looked up in the ``re`` module's cache).
+_SIDES: Final = tuple((s, re.compile(rf"\b{s}\b")) for s in ("left", "right"))
+
+
 def _side(resource: JSON) -> str:
     """Laterality as recorded (a left and a right thigh tumor are two tumors)."""
     words = " ".join(
@@ -194,7 +210,7 @@ def _side(resource: JSON) -> str:
             + [concept_text(resource.get("code"))],
         )
     ).lower()
-    sides = {s for s in ("left", "right") if re.search(rf"\b{s}\b", words)}
+    sides = {s for s, said in _SIDES if said.search(words)}
     lateral = conditions._laterality(resource)
     if lateral:
         sides.add(lateral)

@@ -28,6 +28,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from cds.frozen import builder
 from hooks.fhir import codes, conditions, shape, triage
 from hooks.fhir import context as clinical
 from hooks.fhir.attach import attach, condition_targets, decide_histology
@@ -38,6 +39,9 @@ from hooks.fhir.read import Finding, Links, codings, links, observation_finding
 from hooks.fhir.tumor import Context, tumor
 
 __all__ = ["extract", "flatten", "subject_of"]
+
+# Built through its slots, not its frozen __init__ (cds.frozen): one per chart.
+_new_extraction = builder(Extraction)
 
 
 def extract(
@@ -130,7 +134,7 @@ def extract(
         "attributed; record which primary it belongs to."
         for ref in unattributed
     )
-    return Extraction(
+    return _new_extraction(
         patient_id=patient_id,
         primaries=tumors,
         notes=tuple(data.notes),

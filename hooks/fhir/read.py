@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cds.frozen import builder
 from cds.model import Grade, M, N, Stage, T
 from cds.numbers import shown
 from hooks.fhir import codes, measures
@@ -64,6 +65,13 @@ class Links:
     members: tuple[str, ...] = ()
     specimens: tuple[str, ...] = field(default=())
 
+
+# Built through their slots, not their frozen __init__ (cds.frozen): one of each per
+# Observation of a chart (with Checked and site Sources: extract of a bench chart 3.73 to 3.52
+# million instructions, stage 4.28 to 4.06).
+new_finding = builder(Finding)
+new_source = builder(Source)
+_new_links = builder(Links)
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -222,7 +230,7 @@ def links(resource: JSON, aliases: Mapping[str, str]) -> Links:
         related = extension_refs(resource, codes.RELATED_CONDITION_EXTENSION, aliases)
         if related:
             named = (*focus, *related)
-    return Links(
+    return _new_links(
         tuple(r for r in named if r.startswith("Condition/")),
         tuple(r for r in focus if r.startswith("BodyStructure/")) if focus else (),
         _refs(get("derivedFrom"), aliases),
@@ -350,15 +358,15 @@ def observation_finding(
             f"value {text!r} has a {prefix}-prefix but the Observation is coded as "
             f"{'pathologic' if classification == 'p' else 'clinical'}; read as coded",
         ]
-    return Finding(
-        field=FIELD[feature],
-        value=value,
-        source=Source(reference=ref, date=date, status=status, text=text),
-        final=status in FINAL_STATUSES,
-        when=when,
-        classification=classification or prefix,
-        specimen_based=bool(resource.get("specimen")),
-        problems=tuple(problems),
+    return new_finding(
+        FIELD[feature],
+        value,
+        new_source(ref, date, status, text),
+        status in FINAL_STATUSES,
+        when,
+        classification or prefix,
+        bool(resource.get("specimen")),
+        tuple(problems),
     )
 
 

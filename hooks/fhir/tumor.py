@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cds.frozen import builder
 from cds.interval import Interval
 from cds.model import Stage, TumorInputs
 from hooks.fhir import codes, conditions, metastases
@@ -18,7 +19,16 @@ from hooks.fhir.chart import Chart
 from hooks.fhir.conditions import ConditionInfo
 from hooks.fhir.measures import COULD_NOT_READ, IMPLAUSIBLE
 from hooks.fhir.model import Classification, PrimaryTumor, Source
-from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, latest, parse_when
+from hooks.fhir.read import (
+    JSON,
+    Finding,
+    as_list,
+    codings,
+    concept_text,
+    latest,
+    new_source,
+    parse_when,
+)
 
 # TumorInputs fields whose value may be an interval (a comparator or "<50 %").
 RANGED = ("size_cm", "mitoses", "necrosis_pct")
@@ -30,6 +40,12 @@ CORE_NAMES = {
     "differentiation": "differentiation",
     "grade": "grade",
 }
+
+
+# Built through its slots, not its frozen __init__ (cds.frozen): one per tumor, 19 fields (with
+# Assessment and Extraction: extract of a bench chart 3.48 to 3.47 million instructions, stage
+# 4.03 to 3.98).
+_new_inputs = builder(TumorInputs)
 
 
 @dataclass(frozen=True)
@@ -101,7 +117,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
         text = where.text or site.topography
         for key in ("site", "topography"):
             if values[key] is not None:
-                sources[key] = Source(ref, onset, condition_status, text)
+                sources[key] = new_source(ref, onset, condition_status, text)
         if site.problem:
             notes.append(site.problem)
     else:
@@ -248,7 +264,7 @@ def _inputs(
     """The core's inputs: intervals and grade sets go to their own fields."""
     ranges = {k: values.pop(k) for k in RANGED if isinstance(values.get(k), Interval)}
     grade_options = values.pop("grade") if isinstance(values.get("grade"), tuple) else ()
-    return TumorInputs(
+    return _new_inputs(
         site=values.get("site"),
         topography=values.get("topography"),
         histology=values.get("histology"),
