@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
-def builder(cls: type[_T]) -> Callable[..., _T]:
-    """A function building ``cls`` from the arguments its ``__init__`` takes."""
+def builder(cls: Callable[_P, _T]) -> Callable[_P, _T]:
+    """A function building ``cls`` from the arguments its ``__init__`` takes (typed as the class
+    itself: mypy checks every call's arguments against the dataclass's fields)."""
+    if not isinstance(cls, type):
+        raise TypeError("a builder is made for a class")
     if not dataclasses.is_dataclass(cls) or "__slots__" not in cls.__dict__:
         raise TypeError(f"{cls.__name__} is not a slotted dataclass")
     if hasattr(cls, "__post_init__"):
@@ -45,5 +49,5 @@ def builder(cls: type[_T]) -> Callable[..., _T]:
         [f"def build({', '.join(params)}):", "    o = new(cls)", *body, "    return o", ""]
     )
     exec(compile(source, f"<cds.frozen {cls.__name__}>", "exec"), namespace)  # noqa: S102 - our own text, from the class's fields
-    built: Callable[..., _T] = namespace["build"]
+    built: Callable[_P, _T] = namespace["build"]
     return built
