@@ -79,8 +79,7 @@ def _concept(coded: codes.Coded, text: str | None = None) -> JSONDict:
     return concept
 
 
-def _category(code: str) -> list[JSONDict]:
-    return [{"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": code}]}]
+_XHTML_DIV = '<div xmlns="http://www.w3.org/1999/xhtml">%s</div>'
 
 
 def _explain(steps: Iterable[TraceStep]) -> list[str]:
@@ -148,11 +147,16 @@ def staging_observations(
     caveat = (
         ["Rests on preliminary data: confirm before relying on it."] if tumor.preliminary else []
     )
+    subject = f"Patient/{patient_id}"
+    condition = tumor.condition
 
+    # One dict literal per Observation, the value's key passed in rather than a dict unpacked
+    # into it, the narrative joined without a generator (respond 5.77 -> 5.76 million
+    # instructions per chart; tests/fhir/test_emit_oracle.py compares it with the former build).
     def observation(
         profile: str,
         code: JSONDict,
-        value: JSONDict,
+        value: tuple[str, Any, JSONDict],
         note: list[str],
         *,
         lab: bool,
@@ -160,28 +164,39 @@ def staging_observations(
         shown: str,
         convention: str | None = None,
     ) -> JSONDict:
-        words = " ".join([*note, *caveat])
-        narrative = " ".join(x for x in (convention, words) if x)
-        notes = [{"text": convention}] if convention else []
-        resource: JSONDict = {
+        words = " ".join(note + caveat) if caveat else " ".join(note)
+        value_key, value_value, method = value
+        if convention:
+            narrative = f"{convention} {words}" if words else convention
+            notes = [{"text": convention}, {"text": words}]
+        else:
+            narrative = words
+            notes = [{"text": words}]
+        return {
             "resourceType": "Observation",
             "id": new_id(),
             "meta": {"profile": [profile], "tag": writeback.tags(convention is not None)},
-            "text": {
-                "status": "generated",
-                "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{html.escape(narrative)}</div>',
-            },
+            "text": {"status": "generated", "div": _XHTML_DIV % html.escape(narrative)},
             "identifier": [writeback.identifier(tumor, kind, shown)],
             "status": status,
-            "category": _category("laboratory" if lab else "exam"),
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": codes.OBSERVATION_CATEGORY,
+                            "code": "laboratory" if lab else "exam",
+                        }
+                    ]
+                }
+            ],
             "code": code,
-            "subject": {"reference": f"Patient/{patient_id}"},
-            "focus": [{"reference": tumor.condition}],
+            "subject": {"reference": subject},
+            "focus": [{"reference": condition}],
             "effectiveDateTime": effective,
-            **value,
-            "note": [*notes, {"text": words}],
+            value_key: value_value,
+            "method": method,
+            "note": notes,
         }
-        return resource
 
     out: list[JSONDict] = []
     members: list[JSONDict] = []
@@ -248,10 +263,11 @@ def _category_observation(
     resource: JSONDict = observation(
         profile,
         _concept(codes.OUTPUT_CODE[prefix][name]),
-        {
-            "valueCodeableConcept": _concept(codes.output_value(name, prefix, str(value)), shown),
-            "method": _concept(codes.AJCC8_METHOD),
-        },
+        (
+            "valueCodeableConcept",
+            _concept(codes.output_value(name, prefix, str(value)), shown),
+            _concept(codes.AJCC8_METHOD),
+        ),
         note,
         lab=prefix == "p",
         kind=name,
@@ -283,12 +299,11 @@ def _stage_observation(tumor: PrimaryTumor, assessment: Assessment, observation:
     resource: JSONDict = observation(
         PROFILE_STAGE,
         _concept(codes.OUTPUT_CODE[prefix]["stage"]),
-        {
-            "valueCodeableConcept": _concept(
-                codes.output_value("stage", prefix, stage), f"Stage {stage}"
-            ),
-            "method": _concept(codes.AJCC8_METHOD),
-        },
+        (
+            "valueCodeableConcept",
+            _concept(codes.output_value("stage", prefix, stage), f"Stage {stage}"),
+            _concept(codes.AJCC8_METHOD),
+        ),
         note,
         lab=prefix == "p",
         kind="stage",
@@ -320,10 +335,11 @@ def _grade_observation(tumor: PrimaryTumor, assessment: Assessment, observation:
     resource: JSONDict = observation(
         PROFILE_GRADE,
         _concept(codes.OUTPUT_CODE["grade"]["grade"]),
-        {
-            "valueCodeableConcept": _concept(codes.output_value("grade", "", grade), grade),
-            "method": _concept(codes.FNCLCC_GRADING, "FNCLCC"),
-        },
+        (
+            "valueCodeableConcept",
+            _concept(codes.output_value("grade", "", grade), grade),
+            _concept(codes.FNCLCC_GRADING, "FNCLCC"),
+        ),
         note,
         lab=True,
         kind="grade",
@@ -356,7 +372,7 @@ def _score_observations(
         resource: JSONDict = observation(
             PROFILE_SCORE,
             {"coding": [{"system": codes.SARC, "code": code, "display": SCORE_DISPLAY[code]}]},
-            {"valueInteger": score, "method": _concept(codes.FNCLCC_GRADING, "FNCLCC")},
+            ("valueInteger", score, _concept(codes.FNCLCC_GRADING, "FNCLCC")),
             note,
             lab=True,
             kind=name,

@@ -1,0 +1,363 @@
+"""The staging Observations as ``hooks.fhir.emit`` built them before its dict-literal rewrite
+(commit 3d95b3a), kept verbatim as the oracle of ``tests/fhir/test_emit_oracle.py``."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cds.model import Assessment, Basis, TraceStep
+from hooks.fhir import codes, writeback
+from hooks.fhir.model import Classification, PrimaryTumor, TumorReport
+
+JSONDict = dict[str, Any]
+
+PROFILE_T = codes.MCODE_PROFILE + "mcode-tnm-primary-tumor-category"
+PROFILE_N = codes.MCODE_PROFILE + "mcode-tnm-regional-nodes-category"
+PROFILE_M = codes.MCODE_PROFILE + "mcode-tnm-distant-metastases-category"
+PROFILE_STAGE = codes.MCODE_PROFILE + "mcode-tnm-stage-group"
+PROFILE_GRADE = codes.MCODE_PROFILE + "mcode-histologic-grade"
+PROFILE_SCORE = f"{codes.CANONICAL_BASE}/StructureDefinition/sarcoma-fnclcc-score"
+
+#: FNCLCC scores in our CodeSystem (``fhir_profiles/CodeSystem-fnclcc.json``).
+SCORE_CODES: dict[str, str] = {
+    "differentiation": "differentiation-score",
+    "mitotic": "mitotic-count-score",
+    "necrosis": "necrosis-score",
+    "total": "total-score",
+}
+SCORE_DISPLAY: dict[str, str] = {
+    "differentiation-score": "FNCLCC tumor differentiation score",
+    "mitotic-count-score": "FNCLCC mitotic count score",
+    "necrosis-score": "FNCLCC tumor necrosis score",
+    "total-score": "FNCLCC total score",
+}
+# Which inputs each emitted Observation rests on (TumorInputs field names).
+_INPUTS: dict[str, tuple[str, ...]] = {
+    "t": ("size_cm", "t"),
+    "n": ("n",),
+    "m": ("m",),
+    "grade": ("histology", "differentiation", "mitoses", "necrosis_pct", "grade"),
+    "differentiation": ("histology", "differentiation"),
+    "mitotic": ("mitoses",),
+    "necrosis": ("necrosis_pct",),
+    "total": ("histology", "differentiation", "mitoses", "necrosis_pct"),
+}
+_BASIS = {
+    Basis.RECORDED: "recorded in the chart",
+    Basis.DERIVED: "derived by the AJCC 8 rules",
+    Basis.ASSUMED: "assumed by the AJCC 8 default",
+    Basis.UNKNOWN: "could not be determined",
+}
+
+
+def _concept(coded: codes.Coded, text: str | None = None) -> JSONDict:
+    coding: JSONDict = {"system": coded[0], "code": coded[1]}
+    display = codes.DISPLAY.get(coded)
+    if display:
+        coding["display"] = display
+    concept: JSONDict = {"coding": [coding]}
+    if text:
+        concept["text"] = text
+    return concept
+
+
+def _category(code: str) -> list[JSONDict]:
+    return [{"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": code}]}]
+
+
+def _explain(steps: Iterable[TraceStep]) -> list[str]:
+    """Each table row that decided, as a sentence naming its source."""
+    return [f"{s.explanation[:1].upper()}{s.explanation[1:]} ({s.source})." for s in steps]
+
+
+_LABEL = {
+    "size_cm": "tumor size",
+    "mitoses": "mitotic count",
+    "necrosis_pct": "necrosis",
+    "differentiation": "differentiation score",
+    "grade": "recorded grade",
+    "histology": "histology",
+    "t": "recorded T",
+    "n": "recorded N",
+    "m": "recorded M",
+}
+
+
+def _sources(tumor: PrimaryTumor, fields: Iterable[str]) -> list[str]:
+    """Where the inputs came from, e.g. "Tumor size 8.2 cm from Observation/abc."."""
+    words = []
+    for name in fields:
+        source = tumor.sources.get(name)
+        if source is not None:
+            shown = f" {source.text}" if source.text else ""
+            label = _LABEL.get(name, name)
+            words.append(f"{label[:1].upper()}{label[1:]}{shown} from {source.reference}.")
+    return words
+
+
+def _refs(tumor: PrimaryTumor, fields: Iterable[str]) -> list[JSONDict]:
+    refs = sorted(
+        {
+            tumor.sources[name].reference
+            for name in fields
+            if name in tumor.sources and tumor.sources[name].reference.startswith("Observation/")
+        }
+    )
+    return [{"reference": r} for r in refs]
+
+
+def staging_observations(
+    patient_id: str,
+    report: TumorReport,
+    *,
+    effective: str,
+    new_id: Callable[[], str],
+) -> list[dict[str, Any]]:
+    """The Observations recording what is determined of one tumor's T, N, M, stage group, grade
+    and FNCLCC scores and not yet in the chart (``hooks.fhir.writeback.plan``).
+
+    None when the stage group depends on missing data, when the chart's recorded staging
+    disagrees with the rules, when the chart already holds it all, or for a tumor the AJCC 8
+    soft tissue sarcoma chapters do not cover (GIST, uterine sarcoma, Kaposi sarcoma,
+    non-malignant tumors): recording AJCC soft tissue sarcoma categories or an FNCLCC grade for
+    it would put the wrong staging system in the chart.
+    """
+    tumor, assessment = report.tumor, report.assessment
+    chosen = writeback.plan(report)
+    if not chosen.write:
+        return []
+    status = "preliminary" if tumor.preliminary else "final"
+    caveat = (
+        ["Rests on preliminary data: confirm before relying on it."] if tumor.preliminary else []
+    )
+
+    def observation(
+        profile: str,
+        code: JSONDict,
+        value: JSONDict,
+        note: list[str],
+        *,
+        lab: bool,
+        kind: str,
+        shown: str,
+        convention: str | None = None,
+    ) -> JSONDict:
+        words = " ".join([*note, *caveat])
+        narrative = " ".join(x for x in (convention, words) if x)
+        notes = [{"text": convention}] if convention else []
+        resource: JSONDict = {
+            "resourceType": "Observation",
+            "id": new_id(),
+            "meta": {"profile": [profile], "tag": writeback.tags(convention is not None)},
+            "text": {
+                "status": "generated",
+                "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{html.escape(narrative)}</div>',
+            },
+            "identifier": [writeback.identifier(tumor, kind, shown)],
+            "status": status,
+            "category": _category("laboratory" if lab else "exam"),
+            "code": code,
+            "subject": {"reference": f"Patient/{patient_id}"},
+            "focus": [{"reference": tumor.condition}],
+            "effectiveDateTime": effective,
+            **value,
+            "note": [*notes, {"text": words}],
+        }
+        return resource
+
+    out: list[JSONDict] = []
+    members: list[JSONDict] = []
+    recorded = dict(chosen.recorded)
+    for name, profile in (("t", PROFILE_T), ("n", PROFILE_N), ("m", PROFILE_M)):
+        if name in recorded:
+            members.append({"reference": recorded[name].reference})
+            continue
+        resource = _category_observation(
+            tumor, assessment, name, profile, observation, assumed=name in chosen.assumed
+        )
+        members.append({"reference": f"Observation/{resource['id']}"})
+        out.append(resource)
+
+    grade: list[JSONDict] = []
+    scores: list[JSONDict] = []
+    if "grade" in chosen.write:
+        scores = _score_observations(tumor, assessment, observation, chosen.write)
+        grade = [_grade_observation(tumor, assessment, observation)]
+        if scores:
+            grade[0]["hasMember"] = [{"reference": f"Observation/{s['id']}"} for s in scores]
+
+    if "stage" in chosen.write:
+        stage = _stage_observation(tumor, assessment, observation)
+        stage["hasMember"] = members
+        out.insert(0, stage)
+    return [*out, *grade, *scores]
+
+
+def _prefix(tumor: PrimaryTumor, name: str, assessment: Assessment) -> str:
+    """c or p for one category: T follows the tumor's classification; N and M are pathologic
+    only when a pathologic value was recorded (AJCC: cN0/cM0 stand in pathologic staging)."""
+    if name == "t":
+        return tumor.classification.value
+    basis = assessment.n_basis if name == "n" else assessment.m_basis
+    if basis is Basis.RECORDED and tumor.prefixes.get(name) == "p":
+        return "p"
+    return "c"
+
+
+def _category_observation(
+    tumor: PrimaryTumor,
+    assessment: Assessment,
+    name: str,
+    profile: str,
+    observation: Any,
+    *,
+    assumed: bool,
+) -> JSONDict:
+    value = {"t": assessment.t, "n": assessment.n, "m": assessment.m}[name]
+    basis = {"t": assessment.t_basis, "n": assessment.n_basis, "m": assessment.m_basis}[name]
+    prefix = _prefix(tumor, name, assessment)
+    if name == "m" and str(value) == "M0":
+        prefix = "c"  # AJCC 8 has no pM0
+    note = [f"{prefix}{value}: {_BASIS[basis]}."]
+    if name == "m" and tumor.classification is Classification.PATHOLOGIC and prefix == "c":
+        note.append("AJCC 8 has no pM0; pathologic staging uses the clinical M category.")
+    elif name == "n" and tumor.classification is Classification.PATHOLOGIC and prefix == "c":
+        note.append("No pathologic N was recorded; pathologic staging uses the clinical N.")
+    steps = [s for s in assessment.trace if s.table.startswith(f"ajcc8-{name}")]
+    note += _explain(steps) + _sources(tumor, _INPUTS[name])
+    note += [p.message for p in assessment.problems if p.field in _FIELD_OF.get(name, ())]
+    shown = f"{prefix}{value}"
+    resource: JSONDict = observation(
+        profile,
+        _concept(codes.OUTPUT_CODE[prefix][name]),
+        {
+            "valueCodeableConcept": _concept(codes.output_value(name, prefix, str(value)), shown),
+            "method": _concept(codes.AJCC8_METHOD),
+        },
+        note,
+        lab=prefix == "p",
+        kind=name,
+        shown=shown,
+        convention=writeback.CONVENTION_NOTE[name].format(value=shown) if assumed else None,
+    )
+    derived = _refs(tumor, _INPUTS[name])
+    if derived:
+        resource["derivedFrom"] = derived
+    return resource
+
+
+_FIELD_OF: dict[str, tuple[str, ...]] = {
+    "t": ("size", "t-category", "t"),
+    "n": ("n", "n-category"),
+    "m": ("m", "m-category"),
+}
+
+
+def _stage_observation(tumor: PrimaryTumor, assessment: Assessment, observation: Any) -> JSONDict:
+    prefix = tumor.classification.value
+    stage = str(assessment.stage)
+    note = [f"Stage {stage} (AJCC 8th edition, {assessment.status.value})."]
+    note += _explain(s for s in assessment.trace if "stage" in s.table)
+    others = [str(a) for a in assessment.alternatives if a != assessment.stage]
+    if others:
+        missing = ", ".join(assessment.missing) or "missing data"
+        note.append(f"With {missing} known the stage could also be {', '.join(others)}.")
+    resource: JSONDict = observation(
+        PROFILE_STAGE,
+        _concept(codes.OUTPUT_CODE[prefix]["stage"]),
+        {
+            "valueCodeableConcept": _concept(
+                codes.output_value("stage", prefix, stage), f"Stage {stage}"
+            ),
+            "method": _concept(codes.AJCC8_METHOD),
+        },
+        note,
+        lab=prefix == "p",
+        kind="stage",
+        shown=f"{prefix}{stage}",
+    )
+    derived = [{"reference": r} for r in tumor.input_references]
+    if derived:
+        resource["derivedFrom"] = derived
+    return resource
+
+
+def _grade_observation(tumor: PrimaryTumor, assessment: Assessment, observation: Any) -> JSONDict:
+    result = assessment.grade
+    grade = str(result.grade)
+    note = [f"FNCLCC grade {grade}: {_BASIS[result.basis]}."]
+    if result.scores.total is not None:
+        note.append(f"Total score {result.scores.total}.")
+    if result.missing:
+        note.append("Missing for a grade: " + ", ".join(result.missing) + ".")
+    if result.provisional:
+        note.append("Provisional grade.")
+    if any(p.code == "differentiation-assumed" for p in result.problems):
+        note.append(
+            f"The differentiation score was not recorded; the grade is {grade} with any "
+            "differentiation score (1, 2 or 3), so no score is recorded for it."
+        )
+    note += _explain(result.trace) + [p.message for p in result.problems]
+    note += _sources(tumor, _INPUTS["grade"])
+    resource: JSONDict = observation(
+        PROFILE_GRADE,
+        _concept(codes.OUTPUT_CODE["grade"]["grade"]),
+        {
+            "valueCodeableConcept": _concept(codes.output_value("grade", "", grade), grade),
+            "method": _concept(codes.FNCLCC_GRADING, "FNCLCC"),
+        },
+        note,
+        lab=True,
+        kind="grade",
+        shown=grade,
+    )
+    derived = _refs(tumor, _INPUTS["grade"])
+    if derived:
+        resource["derivedFrom"] = derived
+    return resource
+
+
+def _score_observations(
+    tumor: PrimaryTumor, assessment: Assessment, observation: Any, write: tuple[str, ...]
+) -> list[JSONDict]:
+    scores = assessment.grade.scores
+    values = {
+        "differentiation": scores.differentiation,
+        "mitotic": scores.mitotic,
+        "necrosis": scores.necrosis,
+        "total": scores.total,
+    }
+    out = []
+    for name, score in values.items():
+        if score is None or name not in write:
+            continue
+        code = SCORE_CODES[name]
+        note = [f"{SCORE_DISPLAY[code]} {score}."]
+        note += _explain(s for s in assessment.grade.trace if _score_step(s, name))
+        note += _sources(tumor, _INPUTS[name])
+        resource: JSONDict = observation(
+            PROFILE_SCORE,
+            {"coding": [{"system": codes.SARC, "code": code, "display": SCORE_DISPLAY[code]}]},
+            {"valueInteger": score, "method": _concept(codes.FNCLCC_GRADING, "FNCLCC")},
+            note,
+            lab=True,
+            kind=name,
+            shown=str(score),
+        )
+        derived = _refs(tumor, _INPUTS[name])
+        if derived:
+            resource["derivedFrom"] = derived
+        out.append(resource)
+    return out
+
+
+def _score_step(step: TraceStep, name: str) -> bool:
+    table = step.table
+    return {
+        "differentiation": "differentiation" in table,
+        "mitotic": "mitotic" in table,
+        "necrosis": "necrosis" in table,
+        "total": table.endswith("grade"),
+    }[name]
