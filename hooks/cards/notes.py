@@ -4,7 +4,9 @@ Sarcoma Treatment")."""
 
 from __future__ import annotations
 
-from cds.model import Status
+from functools import lru_cache
+
+from cds.model import Status, TreatmentOption
 from hooks.cards import plain
 from hooks.cards.common import INFO_OVERRIDE_REASONS_WIRE, TREATMENT_SOURCE_WIRE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, md, summary
@@ -16,9 +18,7 @@ def notes_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard | No
     lines = []
     if a.status is Status.NOT_APPLICABLE and a.reason:
         lines.append(f"- No AJCC 8 stage group: {md(a.reason)}")
-    for option in a.treatment:
-        if option.kind not in {"stage", "histology"}:
-            lines.append(f"- **{md(option.title)}**: {md(option.detail)} ({md(option.source)})")
+    lines += option_notes(a.treatment)
     if tumor.preliminary:
         lines.append(
             "- Part of the data is preliminary (not final): recheck when the final "
@@ -35,4 +35,27 @@ def notes_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard | No
         indicator="info",
         source=TREATMENT_SOURCE_WIRE,
         override_reasons=INFO_OVERRIDE_REASONS_WIRE,
+    )
+
+
+def option_notes(options: tuple[TreatmentOption, ...]) -> tuple[str, ...]:
+    """One line per option that is not a stage or histology option (site, follow-up,
+    planning notes): its title, detail and PDQ section."""
+    return _option_notes(options)
+
+
+# The core's options are frozen and come from its PDQ tables, a few combinations in all (an
+# option's detail may name why no stage group applies, also one of a few texts): remembered,
+# not rebuilt per chart. Typed and keyed on the options themselves (every field counts).
+@lru_cache(maxsize=1024, typed=True)
+def _option_notes(options: tuple[TreatmentOption, ...]) -> tuple[str, ...]:
+    return direct_option_notes(options)
+
+
+def direct_option_notes(options: tuple[TreatmentOption, ...]) -> tuple[str, ...]:
+    """``option_notes`` computed directly (the memo's reference)."""
+    return tuple(
+        f"- **{md(o.title)}**: {md(o.detail)} ({md(o.source)})"
+        for o in options
+        if o.kind not in {"stage", "histology"}
     )
