@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from hooks.fhir.model import Source
+from hooks.fhir.text import MEMO_TEXT_MAX
 
 SUMMARY_MAX = 139
 DISCLAIMER = (
@@ -85,11 +86,19 @@ def _defang(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=8192)  # the same texts (chart values, table rows) recur in every response
 def md(text: str) -> str:
     """Escape chart text for GitHub-flavoured Markdown: no emphasis, link, autolink, HTML,
     table structure or bidi control can come from it."""
+    if len(text) > MEMO_TEXT_MAX:
+        return _escaped(text)
+    return _remembered(text)
+
+
+def _escaped(text: str) -> str:
     return escape(_defang(plain(text)))
+
+
+_remembered = lru_cache(maxsize=8192)(_escaped)  # the same texts (chart values, table rows) recur
 
 
 def truncate(text: str, limit: int = SUMMARY_MAX) -> str:

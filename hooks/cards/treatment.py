@@ -14,6 +14,7 @@ from hooks.cards import plain
 from hooks.cards.common import INFO_OVERRIDE_REASONS_WIRE, PDQ_URL, TREATMENT_SOURCE_WIRE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, link, md, summary
 from hooks.fhir.model import TumorReport
+from hooks.fhir.text import MEMO_TEXT_MAX
 
 TRIALS_SEARCH = "https://clinicaltrials.gov/search?cond="
 PDQ_LABEL = "NCI PDQ: Adult Soft Tissue Sarcoma Treatment"
@@ -102,7 +103,9 @@ def card_text(
     histology_name: str | None,
 ) -> CardText:
     """The card's text for a tumor not recorded as resolved (``direct_card_text`` without a
-    lead), remembered."""
+    lead), remembered (a description longer than ``MEMO_TEXT_MAX`` is not kept)."""
+    if len(description) > MEMO_TEXT_MAX:
+        return direct_card_text(options, stage, grade_unknown, description, histology_name)
     return _card_text(options, stage, grade_unknown, description, histology_name)
 
 

@@ -12,6 +12,13 @@ from __future__ import annotations
 
 import re
 
+#: The longest chart text a memory keyed on chart text keeps (markdown escaping, histology names,
+#: valid codes and systems, reference texts, Condition verdicts, ...). A longer one is computed
+#: directly and never kept, so a hostile chart's megabyte strings cannot fill a worker's memory:
+#: each memory holds at most its number of entries times this. Real codes, displays and notes
+#: are far shorter.
+MEMO_TEXT_MAX = 1024
+
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
