@@ -4,13 +4,19 @@ charts and on generated input."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hooks.fhir import codes, conditions
-from hooks.fhir.read import codings, concept_text, feature_of
+from hooks.fhir.attach import FIELD_NAMES
+from hooks.fhir.model import Source
+from hooks.fhir.read import Finding, codings, concept_text, feature_of, latest
+from hooks.fhir.tumor import _choose, could_not_read
 from tests.fhir.test_shape import RESOURCES
 
 # Codings from the feature table (each system and code), with their neighbours and odd values.
@@ -135,3 +141,80 @@ def test_the_same_texts_on_the_other_side_are_described_apart() -> None:
 
     assert conditions.description(thigh("Left"), "Thigh") == "Leiomyosarcoma of left thigh"
     assert conditions.description(thigh("Right"), "Thigh") == "Leiomyosarcoma of right thigh"
+
+
+# ---- tumor._choose: a single usable value is chosen at once --------------------------------
+
+
+def _plain_choose(
+    name: str, candidates: list[Finding]
+) -> tuple[Finding | None, list[Finding], list[str]]:
+    """hooks.fhir.tumor._choose as written before the single-value shortcut."""
+    what = FIELD_NAMES[name]
+    notes = [
+        f"{f.source.reference} ({what}) was not used: {'; '.join(f.problems)}."
+        for f in candidates
+        if f.value is None and not could_not_read(f)
+    ]
+    usable = [f for f in candidates if f.value is not None]
+    chosen = latest(usable)
+    if chosen is None:
+        return None, [], notes
+    notes.extend(f"{what}: {p}" for p in chosen.problems)
+    rest = [f for f in usable if f is not chosen]
+    for other in rest:
+        if other.value == chosen.value:
+            continue
+        when = other.source.date or "undated"
+        if other.when is not None and other.when == chosen.when:
+            reason = "at the same time"
+        elif not other.final and chosen.final:
+            reason = "preliminary; the final value was used"
+        else:
+            reason = "older; the most recent was used"
+        notes.append(
+            f"{what} disagrees: {other.source.reference} says {other.source.text or other.value} "
+            f"({when}, {reason}); {chosen.source.reference} says "
+            f"{chosen.source.text or chosen.value}."
+        )
+    return chosen, rest, notes
+
+
+_PROBLEM = st.sampled_from(
+    ["", "tumor size 120 cm: implausible", "could not read: x", "implausible value: y", "z"]
+)
+_FINDING = st.builds(
+    lambda value, final, day, problems, n: Finding(
+        field="size_cm",
+        value=value,
+        source=Source(f"Observation/o{n}", None if day is None else f"2025-01-0{day}", "final",
+                      None if value is None else f"{value} cm"),
+        final=final,
+        when=None if day is None else datetime(2025, 1, day, tzinfo=UTC),
+        problems=tuple(p for p in problems if p),
+    ),
+    st.one_of(st.none(), st.sampled_from([Decimal("8.3"), Decimal("8.30"), Decimal("5")])),
+    st.booleans(),
+    st.one_of(st.none(), st.integers(1, 3)),
+    st.lists(_PROBLEM, max_size=2),
+    st.integers(0, 9),
+)  # fmt: skip
+
+
+@settings(max_examples=2000)
+@given(st.lists(_FINDING, max_size=3))
+def test_choose_reads_as_the_plain_choice(candidates: list[Finding]) -> None:
+    chosen, rest, notes = _choose("size_cm", candidates)
+    plain_chosen, plain_rest, plain_notes = _plain_choose("size_cm", candidates)
+    assert chosen is plain_chosen
+    assert [id(f) for f in rest] == [id(f) for f in plain_rest]
+    assert notes == plain_notes
+
+
+def test_a_single_value_with_problems_keeps_its_notes() -> None:
+    only = Finding("size_cm", Decimal("120"), Source("Observation/a"), True, None,
+                   problems=("120 cm: implausible; used as recorded",))  # fmt: skip
+    assert _choose("size_cm", [only]) == _plain_choose("size_cm", [only])
+    assert _choose("size_cm", [only])[2] == ["tumor size: 120 cm: implausible; used as recorded"]
+    unread = replace(only, value=None, problems=("it has no value",))
+    assert _choose("size_cm", [unread]) == _plain_choose("size_cm", [unread])
