@@ -256,6 +256,8 @@ def _unreadable(by_field: dict[str, list[Finding]]) -> tuple[list[str], dict[str
     sentences: list[str] = []
     sources: dict[str, Source] = {}
     for name, candidates in by_field.items():
+        if len(candidates) == 1 and candidates[0].value is not None:
+            continue  # one value, usable: nothing unread (most fields; 3.22 to 3.19 million)
         unread = [f for f in candidates if f.value is None and could_not_read(f)]
         sentences.extend(unreadable_sentence(f) for f in unread)
         if unread and all(f.value is None for f in candidates):

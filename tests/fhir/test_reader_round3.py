@@ -16,7 +16,7 @@ from hooks.fhir import codes, conditions
 from hooks.fhir.attach import FIELD_NAMES
 from hooks.fhir.model import Source
 from hooks.fhir.read import Finding, codings, concept_text, feature_of, latest
-from hooks.fhir.tumor import _choose, could_not_read
+from hooks.fhir.tumor import _choose, _unreadable, could_not_read, unreadable_sentence
 from tests.fhir.test_shape import RESOURCES
 
 # Codings from the feature table (each system and code), with their neighbours and odd values.
@@ -218,3 +218,30 @@ def test_a_single_value_with_problems_keeps_its_notes() -> None:
     assert _choose("size_cm", [only])[2] == ["tumor size: 120 cm: implausible; used as recorded"]
     unread = replace(only, value=None, problems=("it has no value",))
     assert _choose("size_cm", [unread]) == _plain_choose("size_cm", [unread])
+
+
+def _plain_unreadable(by_field: dict[str, list[Finding]]) -> tuple[list[str], dict[str, Source]]:
+    """hooks.fhir.tumor._unreadable as written before the single-value shortcut."""
+    sentences: list[str] = []
+    sources: dict[str, Source] = {}
+    for name, candidates in by_field.items():
+        unread = [f for f in candidates if f.value is None and could_not_read(f)]
+        sentences.extend(unreadable_sentence(f) for f in unread)
+        if unread and all(f.value is None for f in candidates):
+            sources[name] = unread[-1].source
+    return sentences, sources
+
+
+@settings(max_examples=1000)
+@given(st.dictionaries(st.sampled_from(["size_cm", "mitoses"]), st.lists(_FINDING, max_size=3)))
+def test_unreadable_reads_as_the_plain_reading(by_field: dict[str, list[Finding]]) -> None:
+    assert _unreadable(by_field) == _plain_unreadable(by_field)
+
+
+def test_a_single_unreadable_value_is_reported() -> None:
+    unread = Finding("size_cm", None, Source("Observation/a", text=">>5 cm"), True, None,
+                     problems=("could not read: the text is not a size",))  # fmt: skip
+    said, sources = _unreadable({"size_cm": [unread]})
+    assert (said, sources) == _plain_unreadable({"size_cm": [unread]})
+    assert sources == {"size_cm": unread.source}
+    assert len(said) == 1
