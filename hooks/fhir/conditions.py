@@ -278,7 +278,29 @@ def description(
     and the histology never dropped. A generic code ("Malignant neoplastic disease", "Cancer")
     thus reads "Round cell liposarcoma of left thigh".
     """
-    name = _clean(concept_text(resource.get("code")) or "")
+    return _described(
+        concept_text(resource.get("code")),
+        site_text,
+        histology_text,
+        morphology,
+        _laterality(resource),
+    )
+
+
+# The description is words from five texts (regular expressions over each): a chart's tumor
+# is named like many before it, so each set of texts is described once (extract of a bench
+# chart: 3.35 to 3.28 million instructions). Texts in, text out: a pure function of its str
+# arguments.
+@functools.lru_cache(maxsize=1024)
+def _described(
+    code_text: str | None,
+    site_text: str | None,
+    histology_text: str | None,
+    morphology: str | None,
+    side: str | None,
+) -> str:
+    """``description`` from the Condition's code text and laterality."""
+    name = _clean(code_text or "")
     histology_name = _clean(histology_text).removesuffix(", NOS") if histology_text else ""
     if codes.parse_morphology(histology_name):  # a bare ICD-O-3 code is not a name
         histology_name = ""
@@ -292,7 +314,6 @@ def description(
         place = name.rsplit(" of ", 1)[1] if " of " in name else ""
         name = f"{histology_name} of {place}" if place and not site_text else histology_name
     name = name or "Soft tissue sarcoma"
-    side = _laterality(resource)
     where = site_words(site_text) if site_text else ""
     if where:
         stated = _SIDE.search(where)

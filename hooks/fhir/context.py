@@ -87,8 +87,68 @@ def _texts(resource: JSON) -> list[str]:
 
 def post_treatment(resource: JSON) -> str | None:
     """Why an Observation describes the tumor after neoadjuvant therapy, or None."""
+    # Most Observations say nothing of it: their raw texts are checked one by one, without
+    # building the list (extract of a bench chart: 3.47 to 3.40 million instructions).
+    if _hint_free(resource):
+        return None
     found = after_treatment("\n".join(_texts(resource)))
     return f"{found.group(0)!r}" if found else None
+
+
+#: ASCII texts known to hold no ``_HINT`` once lowercased (bounded: cleared when full).
+_QUIET: set[str] = set()
+_QUIET_MAX = 8192
+
+
+def _quiet(text: object) -> bool:
+    """``text`` is an ASCII str with no hint of the pattern (False for anything else)."""
+    if type(text) is not str:
+        return False
+    if text in _QUIET:
+        return True
+    if not text.isascii() or _HINT.search(text.lower()) is not None:
+        return False
+    if len(_QUIET) >= _QUIET_MAX:
+        _QUIET.clear()
+    _QUIET.add(text)
+    return True
+
+
+def _hint_free(resource: JSON) -> bool:
+    """True only when ``post_treatment`` is certainly None: every raw text ``_texts`` reads is
+    ASCII without a hint. ``visible`` leaves ASCII text as it is and ``strip`` only shortens
+    it; no hint holds a newline, so a match in the joined texts holds a hint within one text;
+    and for ASCII text a match always holds a hint (``after_treatment``)."""
+    get = resource.get
+    for key in ("code", "valueCodeableConcept", "method", "interpretation"):
+        value = get(key)
+        if value is None:
+            continue
+        for concept in value if isinstance(value, list) else [value]:
+            if not isinstance(concept, dict):
+                continue  # concept_text gives None, and there are no codings
+            text = concept.get("text")
+            if isinstance(text, str) and not _quiet(text):
+                return False
+            for coding in as_list(concept.get("coding")):
+                if isinstance(coding, dict):
+                    # ``_texts`` reads str(code or ""): a falsy code adds "", anything else
+                    # that is not a str is left to it.
+                    code, display = coding.get("code"), coding.get("display")
+                    if (code and not _quiet(code)) or (display and not _quiet(display)):
+                        return False
+    string = get("valueString")
+    if isinstance(string, str) and not _quiet(string):
+        return False
+    for note in as_list(get("note")):
+        text = note.get("text") if isinstance(note, dict) else None
+        if isinstance(text, str) and not _quiet(text):
+            return False
+    for specimen in as_list(get("specimen")):
+        shown = specimen.get("display") if isinstance(specimen, dict) else None
+        if isinstance(shown, str) and not _quiet(shown):
+            return False
+    return True
 
 
 def lesion(resource: JSON, aliases: Mapping[str, str]) -> tuple[str, ...] | None:

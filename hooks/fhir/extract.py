@@ -29,13 +29,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cds.frozen import builder
-from hooks.fhir import codes, conditions, shape, triage
+from hooks.fhir import conditions, shape, triage
 from hooks.fhir import context as clinical
 from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import Chart, collect, flatten, subject_of
 from hooks.fhir.conditions import ConditionInfo, Kind, site_words
 from hooks.fhir.model import Extraction
-from hooks.fhir.read import Finding, Links, codings, links, observation_finding
+from hooks.fhir.read import Finding, Links, feature_of, links, observation_finding
 from hooks.fhir.tumor import Context, tumor
 
 __all__ = ["extract", "flatten", "subject_of"]
@@ -79,7 +79,7 @@ def extract(
     for ref, resource in data.resources.items():
         if not ref.startswith("Observation/"):
             continue
-        feature = codes.observation_feature(codings(resource.get("code")))
+        feature = feature_of(resource.get("code"))
         panel = feature is None and bool(resource.get("hasMember"))  # e.g. tumor morphology
         if (feature is None and not panel) or not usable(ref):
             continue

@@ -216,6 +216,11 @@ def _choose(
 ) -> tuple[Finding | None, list[Finding], list[str]]:
     """Most recent usable value, final before preliminary; notes for what was set aside."""
     what = FIELD_NAMES[name]
+    # Most fields of a chart have one value, usable: it is chosen and nothing is set aside,
+    # without the lists below (extract of a bench chart: 3.28 to 3.22 million instructions).
+    if len(candidates) == 1 and candidates[0].value is not None:
+        only = candidates[0]
+        return only, [], [f"{what}: {p}" for p in only.problems]
     notes = [
         f"{f.source.reference} ({what}) was not used: {'; '.join(f.problems)}."
         for f in candidates
@@ -251,6 +256,8 @@ def _unreadable(by_field: dict[str, list[Finding]]) -> tuple[list[str], dict[str
     sentences: list[str] = []
     sources: dict[str, Source] = {}
     for name, candidates in by_field.items():
+        if len(candidates) == 1 and candidates[0].value is not None:
+            continue  # one value, usable: nothing unread (most fields; 3.22 to 3.19 million)
         unread = [f for f in candidates if f.value is None and could_not_read(f)]
         sentences.extend(unreadable_sentence(f) for f in unread)
         if unread and all(f.value is None for f in candidates):
