@@ -71,15 +71,22 @@ def is_icdo3(code: str) -> bool:
     return match is not None and BEHAVIOR.first(behavior=match.group(2)) is not None
 
 
-# A pure function of one short code, read twice per tumor (assess and grading) and again by
-# the FHIR reader; its answer is frozen. Remembering it (and the scope below): cds.assess
-# 0.128 -> 0.100 ms per new chart.
-@lru_cache(maxsize=2048)
+#: The longest code text remembered by ``read_histology`` (a code is a few characters; a longer
+#: text from a chart is read, not kept, so hostile long strings cannot grow the memory).
+CODE_KEPT_MAX = 64
+
+
 def read_histology(code: str) -> Histology | None:
     """Parse, map old codes to current ones and name an ICD-O-3 morphology.
 
     Returns None when ``code`` is not of the form ``NNNN/B`` with B an ICD-O-3 behaviour code.
     """
+    if len(code) > CODE_KEPT_MAX:
+        return _read_histology(code)
+    return _remembered_histology(code)
+
+
+def _read_histology(code: str) -> Histology | None:
     code = code.strip()
     match = ICDO3_PATTERN.match(code)
     behavior_row = BEHAVIOR.first(behavior=match.group(2)) if match else None
@@ -127,6 +134,12 @@ def read_histology(code: str) -> Histology | None:
         trace=tuple(trace),
         problems=tuple(problems),
     )
+
+
+# A pure function of one short code, read twice per tumor (assess and grading) and again by
+# the FHIR reader; its answer is frozen. Remembering it (and the scope below): cds.assess
+# 0.128 -> 0.100 ms per new chart.
+_remembered_histology = lru_cache(maxsize=2048)(_read_histology)
 
 
 # A pure function of frozen values (typed: a SiteGroup and its text are different keys).

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cds.model import Grade, M, N, SiteGroup, Stage, T
+from hooks.fhir.text import MEMO_TEXT_MAX
 
 SCT: Final = "http://snomed.info/sct"
 LNC: Final = "http://loinc.org"
@@ -314,14 +315,23 @@ def parse_morphology(code: str) -> str | None:
     return f"{match['h']}/{match['b']}" if match else None
 
 
-@functools.lru_cache(maxsize=4096)  # a pure function of the text; chart texts repeat
 def histology_from_name(text: str) -> str | None:
     """ICD-O-3 morphology for a histology named in text (longest known name wins)."""
+    if len(text) > MEMO_TEXT_MAX:
+        return _histology_named(text)  # read, not kept
+    return _remembered_histology_named(text)
+
+
+def _histology_named(text: str) -> str | None:
     lowered = " ".join(text.lower().replace("(morphologic abnormality)", "").split())
     for name, morphology in _NAMES:
         if name.search(lowered):
             return morphology
     return None
+
+
+# chart texts repeat
+_remembered_histology_named = functools.lru_cache(maxsize=4096)(_histology_named)
 
 
 def behavior(morphology: str) -> str:

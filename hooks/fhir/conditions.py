@@ -35,7 +35,7 @@ from hooks.fhir.read import (
     parse_when,
     reference,
 )
-from hooks.fhir.text import visible
+from hooks.fhir.text import MEMO_TEXT_MAX, visible
 
 
 class Kind(StrEnum):
@@ -239,7 +239,8 @@ def site_words(text: str) -> str:
 
 
 def _mentions(name: str, words: str) -> re.Match[str] | None:
-    return _words_pattern(words).search(name)
+    pattern = _words_pattern(words) if len(words) <= MEMO_TEXT_MAX else _phrase(words)
+    return pattern.search(name)
 
 
 # Compiled once, not looked up in the ``re`` module's cache on every call (with the pattern
@@ -249,10 +250,12 @@ _LEADING_STRUCTURE: Final = re.compile(r"^(?:entire|structure of)\s+", re.IGNORE
 _TRAILING_STRUCTURE: Final = re.compile(r"\s+structure$", re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=256)
-def _words_pattern(words: str) -> re.Pattern[str]:
+def _phrase(words: str) -> re.Pattern[str]:
     """``words`` as a whole phrase (not inside a longer word or hyphenated name), any case."""
     return re.compile(rf"(?<![\w-]){re.escape(words)}(?![\w-])", re.IGNORECASE)
+
+
+_words_pattern = functools.lru_cache(maxsize=256)(_phrase)
 
 
 def _names_histology(name: str, histology_text: str) -> bool:
@@ -278,13 +281,16 @@ def description(
     and the histology never dropped. A generic code ("Malignant neoplastic disease", "Cancer")
     thus reads "Round cell liposarcoma of left thigh".
     """
-    return _described(
+    texts = (
         concept_text(resource.get("code")),
         site_text,
         histology_text,
         morphology,
         _laterality(resource),
     )
+    if any(text is not None and len(text) > MEMO_TEXT_MAX for text in texts):
+        return _described.__wrapped__(*texts)  # read, not kept
+    return _described(*texts)
 
 
 # The description is words from five texts (regular expressions over each): a chart's tumor

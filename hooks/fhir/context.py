@@ -20,6 +20,7 @@ from typing import Any, Final
 from hooks.fhir import conditions
 from hooks.fhir.conditions import ConditionInfo
 from hooks.fhir.read import JSON, Finding, as_list, codings, concept_text, first_code, reference
+from hooks.fhir.text import MEMO_TEXT_MAX
 
 #: Condition.clinicalStatus codes meaning the disease is not active (FHIR R4
 #: condition-clinical): staged as recorded, but treatment leads with follow-up.
@@ -108,9 +109,10 @@ def _quiet(text: object) -> bool:
         return True
     if not text.isascii() or _HINT.search(text.lower()) is not None:
         return False
-    if len(_QUIET) >= _QUIET_MAX:
-        _QUIET.clear()
-    _QUIET.add(text)
+    if len(text) <= MEMO_TEXT_MAX:
+        if len(_QUIET) >= _QUIET_MAX:
+            _QUIET.clear()
+        _QUIET.add(text)
     return True
 
 

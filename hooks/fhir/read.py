@@ -18,7 +18,7 @@ from cds.model import Grade, M, N, Stage, T
 from cds.numbers import shown
 from hooks.fhir import codes, measures
 from hooks.fhir.model import Source
-from hooks.fhir.text import visible
+from hooks.fhir.text import MEMO_TEXT_MAX, visible
 
 JSON = Mapping[str, Any]
 
@@ -165,6 +165,8 @@ def reference(value: Any, aliases: Mapping[str, str]) -> str | None:
     ref: str = text.strip()
     if ref in aliases:
         return aliases[ref]
+    if len(ref) > MEMO_TEXT_MAX:
+        return _relative.__wrapped__(ref)  # read, not kept
     return _relative(ref)
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from hooks.fhir import r4b
 from hooks.fhir.element_check import Element, Many, OneOf, Type, compile_checks
+from hooks.fhir.text import MEMO_TEXT_MAX
 
 Check = Callable[[Any], bool]
 
@@ -141,6 +142,8 @@ _TIMES: set[str] = set()
 
 
 def _remember(known: set[str], v: str) -> None:
+    if len(v) > MEMO_TEXT_MAX:
+        return  # valid, but not kept (hooks.fhir.text.MEMO_TEXT_MAX)
     if len(known) >= REMEMBERED_MAX:
         known.clear()
     known.add(v)

@@ -22,8 +22,12 @@ import orjson
 from hooks.fhir import conditions, secondary
 from hooks.fhir.conditions import ConditionInfo, Kind
 from hooks.fhir.read import JSON
+from hooks.fhir.text import MEMO_TEXT_MAX
 
 _KEPT = 4096  # verdicts remembered (a few hundred bytes each); forgotten all at once when full
+# A key holds five elements' JSON: a Condition whose deciding elements are longer is read
+# directly and not kept (hooks.fhir.text.MEMO_TEXT_MAX: hostile long texts never kept).
+_KEY_MAX = 4 * MEMO_TEXT_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ class Verdict:
 def read(resource: JSON) -> Verdict:
     """The verdict on one Condition, as ``decide`` gives it."""
     key = _key(resource)
-    if key is None:
+    if key is None or len(key) > _KEY_MAX:
         return decide(resource)
     found = _verdicts.get(key)
     if found is None:

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from bench import charts
+from cds import histology
 from hooks.cards import markdown, treatment
+from hooks.fhir import codes, conditions, context, read, shape, triage
 from hooks.fhir.text import MEMO_TEXT_MAX
 from hooks.services.staging import stage_patient
 from tests.service.conftest import prefetched_resources
@@ -67,3 +69,70 @@ def test_treatment_card_text_keeps_no_long_description() -> None:
     )
     assert not kept(treatment._card_text, text(long))
     assert kept(treatment._card_text, text(short))
+
+
+def test_valid_codes_and_systems_are_not_kept_when_long() -> None:
+    short, long = texts("code")
+    short_code, long_code = short.replace(" ", "-"), long.replace(" ", "-")
+    for code in (short_code, long_code):
+        coding = {"system": "http://example.org/" + code, "code": code}
+        assert shape.CODING(coding) is True
+    assert short_code in shape._CODES
+    assert long_code not in shape._CODES
+    assert "http://example.org/" + long_code not in shape._URIS
+
+
+def test_hint_free_texts_are_not_kept_when_long() -> None:
+    short, long = texts("tumor size")
+    assert context._quiet(long) is True
+    assert long not in context._QUIET
+    assert context._quiet(short) is True
+    assert short in context._QUIET
+
+
+def test_reference_texts_are_not_kept_when_long() -> None:
+    short, long = texts("Condition/")
+    for text in (short, long):
+        ref = "Condition/" + text.replace(" ", "-")[: len(text) - 10]
+        assert read.reference({"reference": ref}, {}) == read._relative.__wrapped__(ref)
+        call = lambda r=ref: read.reference({"reference": r}, {})  # noqa: E731
+        assert kept(read._relative, call) is (len(ref) <= MEMO_TEXT_MAX)
+
+
+def test_histology_names_are_not_kept_when_long() -> None:
+    short, long = texts("leiomyosarcoma")
+    assert codes.histology_from_name(long) == codes._histology_named(long) == "8890/3"
+    assert not kept(codes._remembered_histology_named, lambda: codes.histology_from_name(long))
+    assert kept(codes._remembered_histology_named, lambda: codes.histology_from_name(short))
+
+
+def test_histology_codes_are_not_kept_when_long() -> None:
+    long = "8890/3 " + "x" * histology.CODE_KEPT_MAX
+    assert histology.read_histology(long) == histology._read_histology(long)
+    assert not kept(histology._remembered_histology, lambda: histology.read_histology(long))
+    assert kept(histology._remembered_histology, lambda: histology.read_histology("8890/3"))
+
+
+def test_descriptions_are_not_kept_when_built_from_long_texts() -> None:
+    short, long = texts("Leiomyosarcoma")
+    for text, remembered in ((short, True), (long, False)):
+        condition = {"resourceType": "Condition", "code": {"text": text}}
+        direct = conditions._described.__wrapped__(text, "Left thigh", None, None, None)
+        assert conditions.description(condition, "Left thigh") == direct
+        call = lambda c=condition: conditions.description(c, "Left thigh")  # noqa: E731
+        assert kept(conditions._described, call) is remembered
+
+
+def test_condition_verdicts_are_not_kept_when_their_elements_are_long() -> None:
+    short, long = texts("Diabetes mellitus type 2")
+    for text, remembered in ((short, True), (long * 4, False)):
+        condition = {
+            "resourceType": "Condition",
+            "code": {
+                "coding": [{"system": "http://snomed.info/sct", "code": "44054006"}],
+                "text": text,
+            },
+            "subject": {"reference": "Patient/p"},
+        }
+        assert triage.read(condition) == triage.decide(condition)
+        assert (triage._key(condition) in triage._verdicts) is remembered
