@@ -17,7 +17,7 @@ from bench import charts
 from hooks.fhir import codes
 from hooks.fhir.chart import collect
 from hooks.fhir.read import Links, _relative, as_list, extension_refs, links, reference
-from tests.fhir.test_reader_shortcuts import _split_reference
+from tests.fhir.test_reader_shortcuts import _split_reference, reference_texts
 from tests.fhir.test_shape import CHARTS, RESOURCES
 
 
@@ -131,15 +131,7 @@ def test_focus_comes_before_the_related_condition_extension() -> None:
 
 
 def test_remembered_references_equal_a_fresh_reading() -> None:
-    def refs(data: Any) -> list[str]:
-        if isinstance(data, dict):
-            found = [data["reference"]] if isinstance(data.get("reference"), str) else []
-            return found + [r for v in data.values() for r in refs(v)]
-        if isinstance(data, list):
-            return [r for v in data for r in refs(v)]
-        return []
-
-    texts = [r for _, resource in RESOURCES for r in refs(resource)]
+    texts = [r for _, resource in RESOURCES for r in reference_texts(resource)]
     assert len(texts) > 500
     for _ in range(2):  # the second round answers from memory
         for text in texts:

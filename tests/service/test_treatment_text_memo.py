@@ -6,22 +6,19 @@ that differ in one field only)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench import charts
 from cds.model import Stage, Status, TraceStep, TreatmentOption
 from hooks.cards import context as clinical_context
 from hooks.cards import notes, plain, treatment
 from hooks.cards.common import INFO_OVERRIDE_REASONS_WIRE, PDQ_URL, TREATMENT_SOURCE_WIRE
 from hooks.cards.markdown import DISCLAIMER, link, md, summary
 from hooks.fhir.model import TumorReport
-from hooks.services.staging import stage_patient
-from tests.service.conftest import prefetched_resources
+from tests.service.test_card_memos import reports
 
 GOLDEN = sorted((Path(__file__).resolve().parents[1] / "golden" / "cases").glob("*.request.json"))
 
@@ -129,16 +126,6 @@ def notes_card_as_first_written(report: TumorReport) -> plain.WireCard | None:
     )
 
 
-def staged_reports() -> list[TumorReport]:
-    out: list[TumorReport] = []
-    requests = [json.loads(p.read_text()) for p in GOLDEN]
-    requests += [charts.chart_request(n) for n in range(5)]
-    for request in requests:
-        _, found = stage_patient(request["context"]["patientId"], prefetched_resources(request))
-        out += found
-    return out
-
-
 def edited(option: TreatmentOption, name: str) -> TreatmentOption:
     value = getattr(option, name)
     if name == "kind":
@@ -177,7 +164,7 @@ def variants(report: TumorReport) -> list[TumorReport]:
     return out
 
 
-REPORTS = staged_reports()
+REPORTS = reports()  # the golden cases' and five bench charts' tumors
 
 
 def test_the_reports_cover_options_of_every_kind() -> None:
