@@ -91,6 +91,22 @@ def bounded(raw: object) -> Decimal | None:
     return number
 
 
+#: Longest text of a Decimal a memo is keyed on (a longer one is computed directly, not kept).
+MAX_KEY_CHARS = 64
+
+
+def memo_key(value: object) -> int | str | None:
+    """What a measured value is remembered by in a memo of its consequences: an int of at most
+    64 bits itself, a Decimal by its exact text (never the Decimal: Decimal("8.3") ==
+    Decimal("8.30") but they are shown differently); None for anything else, not remembered."""
+    if type(value) is int:
+        return value if value.bit_length() <= 64 else None
+    if type(value) is Decimal:
+        text = str(value)  # round-trips exactly: Decimal(text) has the same digits and exponent
+        return text if len(text) <= MAX_KEY_CHARS else None
+    return None
+
+
 def shown(raw: object, limit: int = 24) -> str:
     """A number as a person reads it, never longer than ``limit`` characters (no expansion of
     exponents: ``1E+999999999`` stays as written)."""
