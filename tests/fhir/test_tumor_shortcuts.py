@@ -1,6 +1,7 @@
 """The fourth round of reader shortcuts gives exactly what the plain reading gives: the tumor's
-merged Conditions, post-treatment values and classification, each compared with the plain
-computation it replaces, on every chart of the repository and on generated input."""
+merged Conditions, post-treatment values and classification, and an element's references,
+each compared with the plain computation it replaces, on every chart of the repository and on
+generated input."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from hooks.fhir import extract as extract_module
 from hooks.fhir import tumor as tumor_module
 from hooks.fhir.extract import extract
 from hooks.fhir.model import Classification, PrimaryTumor, Source
-from hooks.fhir.read import Finding
+from hooks.fhir.read import Finding, _refs, reference
 from hooks.fhir.tumor import Context, _classification
-from tests.fhir.test_shape import CHARTS
+from tests.fhir.test_shape import CHARTS, RESOURCES
 
 TODAY = date(2026, 6, 15)
 
@@ -112,3 +113,44 @@ def test_chart_tumors_give_the_plain_readings(monkeypatch: pytest.MonkeyPatch) -
     assert counts["merged"] > 0
     assert counts["post"] > 0
     assert counts["classified"] > 0
+
+
+# ------------------------------------------------------------------------- references
+
+
+def _plain_refs(value: Any, aliases: dict[str, str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    found = [reference(v, aliases) for v in (value if isinstance(value, list) else [value])]
+    return tuple(r for r in found if r)
+
+
+_REFERENCE = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "reference": st.sampled_from(
+                ["Condition/a", " Condition/b ", "urn:uuid:1", "x", "", "Observation/1/_history/2"]
+            )
+        },
+    ),
+    st.none(),
+    st.just("Condition/a"),
+)
+
+
+@settings(max_examples=500)
+@given(st.one_of(_REFERENCE, st.lists(_REFERENCE, max_size=4)))
+def test_generated_references_give_the_plain_list(value: Any) -> None:
+    aliases = {"urn:uuid:1": "Condition/u"}
+    assert _refs(value, aliases) == _plain_refs(value, aliases)
+
+
+def test_chart_references_give_the_plain_list() -> None:
+    seen = 0
+    for _, resource in RESOURCES:
+        for key in ("focus", "derivedFrom", "hasMember", "specimen", "subject"):
+            found = _refs(resource.get(key), {})
+            assert found == _plain_refs(resource.get(key), {})
+            seen += len(found)
+    assert seen > 0  # the corpus holds references: the test can fail
