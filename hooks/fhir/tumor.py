@@ -66,7 +66,10 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     resource = context.data.resources[ref]
     info = context.infos[ref]
     notes: list[str] = list(info.notes)
-    also = tuple(d for d, kept in context.merged.items() if kept == ref)
+    # Most charts merge no Condition and hold no post-treatment value: the generator and the
+    # dict comprehension below are skipped when there is nothing to read (with
+    # ``_classification``: extract of a bench chart, 3.185 to 3.167 million instructions).
+    also = tuple(d for d, kept in context.merged.items() if kept == ref) if context.merged else ()
     notes.extend(_merged_note(ref, also))
     onset = conditions.onset(resource)
     verified = conditions.verification(resource)
@@ -141,7 +144,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
         also=also,
         clinical_status=clinical.clinical_status(resource),
         resolved=clinical.resolved(resource),
-        post_treatment={k: tuple(v) for k, v in post.items()},
+        post_treatment={k: tuple(v) for k, v in post.items()} if post else {},
         possible_metastases=possible,
         sources=sources,
         others=unused,
@@ -315,10 +318,15 @@ def _classification(
     """Pathologic when T rests on pT or a specimen, else clinical (AJCC 8 classification)."""
 
     def chosen(name: str) -> Finding | None:
-        return next(
-            (f for f in by_field.get(name, []) if name in sources and f.source is sources[name]),
-            None,
-        )
+        # The first finding whose source is the chosen one, by a plain loop: no generator per
+        # look-up, three look-ups per tumor (tests/fhir/test_tumor_shortcuts.py).
+        if name not in sources:
+            return None
+        source = sources[name]
+        for f in by_field.get(name, ()):
+            if f.source is source:
+                return f
+        return None
 
     t, size, n = chosen("t"), chosen("size_cm"), chosen("n")
     if t is not None:
