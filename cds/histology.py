@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cds.model import Problem, Severity, SiteGroup, TraceStep
+from cds.numbers import MEMO_KEY_MAX
 from cds.tables import table
 
 ICDO3_PATTERN = re.compile(r"^(\d{4})/(\d)$")
@@ -71,17 +72,12 @@ def is_icdo3(code: str) -> bool:
     return match is not None and BEHAVIOR.first(behavior=match.group(2)) is not None
 
 
-#: The longest code text remembered by ``read_histology`` (a code is a few characters; a longer
-#: text from a chart is read, not kept, so hostile long strings cannot grow the memory).
-CODE_KEPT_MAX = 64
-
-
 def read_histology(code: str) -> Histology | None:
     """Parse, map old codes to current ones and name an ICD-O-3 morphology.
 
     Returns None when ``code`` is not of the form ``NNNN/B`` with B an ICD-O-3 behaviour code.
     """
-    if len(code) > CODE_KEPT_MAX:
+    if len(code) > MEMO_KEY_MAX:  # a code is a few characters: a longer text is read, not kept
         return _read_histology(code)
     return _remembered_histology(code)
 

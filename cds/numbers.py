@@ -91,8 +91,9 @@ def bounded(raw: object) -> Decimal | None:
     return number
 
 
-#: Longest text of a Decimal a memo is keyed on (a longer one is computed directly, not kept).
-MAX_KEY_CHARS = 64
+#: Longest text a memory of the core is keyed on (a Decimal's text, a histology code): a longer
+#: one is computed directly and not kept, so long strings from a chart cannot grow the memory.
+MEMO_KEY_MAX = 64
 
 
 def memo_key(value: object) -> int | str | None:
@@ -103,7 +104,7 @@ def memo_key(value: object) -> int | str | None:
         return value if value.bit_length() <= 64 else None
     if type(value) is Decimal:
         text = str(value)  # round-trips exactly: Decimal(text) has the same digits and exponent
-        return text if len(text) <= MAX_KEY_CHARS else None
+        return text if len(text) <= MEMO_KEY_MAX else None
     return None
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from bench import charts
 from cds import histology
+from cds.numbers import MEMO_KEY_MAX
 from hooks.cards import markdown, treatment
 from hooks.fhir import codes, conditions, context, read, shape, triage
 from hooks.fhir.text import MEMO_TEXT_MAX
@@ -107,7 +108,7 @@ def test_histology_names_are_not_kept_when_long() -> None:
 
 
 def test_histology_codes_are_not_kept_when_long() -> None:
-    long = "8890/3 " + "x" * histology.CODE_KEPT_MAX
+    long = "8890/3 " + "x" * MEMO_KEY_MAX
     assert histology.read_histology(long) == histology._read_histology(long)
     assert not kept(histology._remembered_histology, lambda: histology.read_histology(long))
     assert kept(histology._remembered_histology, lambda: histology.read_histology("8890/3"))
