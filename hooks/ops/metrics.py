@@ -77,9 +77,6 @@ STORE_UNAVAILABLE = Counter(
     ["operation"],
 )
 
-_INDICATORS = tuple(
-    (kind, f'"indicator":"{kind}"'.encode()) for kind in ("info", "warning", "critical")
-)
 # Authentication refusal messages (hooks.auth.jwt) by category: first match wins.
 _REFUSALS = (
     ("replay", "replay"),
@@ -136,9 +133,9 @@ def _card_series(service: str, kind: str) -> Any:
     return CARDS.labels(service, kind)
 
 
-def observe_cards(service: str, body: bytes) -> None:
-    for kind, needle in _INDICATORS:
-        count = body.count(needle)
+def observe_cards(service: str, indicators: Iterable[tuple[str, int]]) -> None:
+    """Count one response's cards by indicator (``(indicator, count)`` pairs)."""
+    for kind, count in indicators:
         if count:
             _card_series(service, kind).inc(count)
 

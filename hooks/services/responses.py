@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,9 @@ class Template:
     pieces: tuple[bytes, ...]  # the serialized response split at the prefix
     ids: int  # how many ids the build asked for (slots 00000, 00001, ...)
     notes: int  # data notes from extraction, for the request's log line
+    # Cards by indicator, for the card metrics (``hooks.ops.metrics.observe_cards``): counted
+    # once per chart here instead of searching every response's bytes (12 us per request).
+    indicators: tuple[tuple[str, int], ...] = ()
 
     @property
     def size(self) -> int:
@@ -90,12 +94,17 @@ def build_template(build: Build, notes: int) -> Template:
     cards = build(placeholder, prefix + _EFFECTIVE.decode())
     # ``CardsResponse(cards=...).wire()`` is ``{"cards": [card.wire(), ...]}``: wire dicts are
     # serialized as they are (0.06 ms per chart less than validating and dumping models).
-    body = orjson.dumps(
-        {"cards": [card if isinstance(card, dict) else card.wire() for card in cards]}
-    )
+    wired = [card if isinstance(card, dict) else card.wire() for card in cards]
+    body = orjson.dumps({"cards": wired})
     body = visible_utf8(body)  # last guard: chart text is cleaned where it is read (hooks.fhir)
     return Template(
-        prefix=prefix.encode(), pieces=tuple(body.split(prefix.encode())), ids=ids, notes=notes
+        prefix=prefix.encode(),
+        pieces=tuple(body.split(prefix.encode())),
+        ids=ids,
+        notes=notes,
+        indicators=tuple(
+            Counter(i for c in wired if isinstance(i := c.get("indicator"), str)).items()
+        ),
     )
 
 

@@ -310,7 +310,7 @@ def _install_routes(
                 template.notes,
             )
         body = template.render(uuid_factory, effective)
-        metrics.observe_cards(service.id, body)
+        metrics.observe_cards(service.id, template.indicators)
         return Response(body, media_type="application/json")
 
     app.router.add_api_route(

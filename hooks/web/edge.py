@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hooks.ops import metrics
 from hooks.ops.logs import CORRELATION_ID, request_log_fields
+from hooks.web.direct import DirectLane
 from hooks.web.errors import (
     REQUEST_ID_HEADER,
     _incoming_id,
@@ -55,7 +56,8 @@ class EdgeMiddleware:
         limits: Limits | None = None,
     ) -> None:
         self.app = app
-        self.limited = BodyLimitMiddleware(app, limits)
+        # The CDS service endpoint is called directly (hooks.web.direct), after the limits.
+        self.limited = BodyLimitMiddleware(DirectLane(app), limits)
         # Used for its preflight answer and its response headers; never called as middleware.
         self.cors = CORSMiddleware(
             app,

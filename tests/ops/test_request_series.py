@@ -21,5 +21,7 @@ def test_observe_request_counts_in_the_labelled_series() -> None:
 
 def test_observe_cards_counts_in_the_labelled_series() -> None:
     before = value(metrics.CARDS, "sarcoma-staging", "warning")
-    metrics.observe_cards("sarcoma-staging", b'[{"indicator":"warning"},{"indicator":"warning"}]')
+    info = value(metrics.CARDS, "sarcoma-staging", "info")
+    metrics.observe_cards("sarcoma-staging", (("warning", 2), ("info", 0)))
     assert value(metrics.CARDS, "sarcoma-staging", "warning") == before + 2
+    assert value(metrics.CARDS, "sarcoma-staging", "info") == info

@@ -7,6 +7,7 @@ import copy
 import json
 import re
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +85,9 @@ def test_render_gives_the_bytes_of_a_direct_build(case: Path) -> None:
     direct = orjson.dumps(CardsResponse(cards=build(sequential_uuid_factory(), when)).wire())
     template = build_template(build, notes=len(extraction.notes))
     assert template.render(sequential_uuid_factory(), when) == direct
+    # The card metrics' counts are the cards' indicators in the response.
+    shown = Counter(card["indicator"] for card in orjson.loads(direct)["cards"])
+    assert dict(template.indicators) == shown
 
 
 @pytest.mark.anyio
