@@ -30,9 +30,10 @@ Check = Callable[[Any], bool]
 CHAIN_MAX = 8
 #: Field orders (shapes) of one element given a function of their own (``by_shape``); an
 #: element of a shape past these is checked by the general function. Charts from one source
-#: come in a few shapes (the bench charts: 4 in all); a bound that is never reset keeps
-#: hostile inputs from making the service compile again and again.
-SHAPES_MAX = 64
+#: come in a few shapes (the bench charts: 4 in all). The bound is never reset, so hostile
+#: inputs cannot make the service compile again and again, and bounds the memory the
+#: functions take (about 20 KiB for a bench Observation's, 150 KiB for one with every field).
+SHAPES_MAX = 16
 
 
 @dataclass(frozen=True)
