@@ -10,6 +10,12 @@ returns False at that point.
 
 The generated code tests exactly what the rules say, in the same way for every use of an
 element; the rules stay the single source of truth (``compiled_source`` shows the text).
+
+A resource's own fields are many (an Observation may carry 30): finding which one a key is
+costs a lookup and several comparisons per key. Charts from one source write their resources
+with the same fields in the same order, so ``by_shape`` gives each order met (up to
+``SHAPES_MAX``) a function of its own, written the same way for exactly those fields: the
+values are taken by position and each checked by its field's statements, nothing looked up.
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ Check = Callable[[Any], bool]
 
 #: Elements with more fields find a field by its number (a dict lookup, then halves).
 CHAIN_MAX = 8
+#: Field orders (shapes) of one element given a function of their own (``by_shape``); an
+#: element of a shape past these is checked by the general function. Charts from one source
+#: come in a few shapes (the bench charts: 4 in all). The bound is never reset, so hostile
+#: inputs cannot make the service compile again and again, and bounds the memory the
+#: functions take (about 20 KiB for a bench Observation's, 150 KiB for one with every field).
+SHAPES_MAX = 16
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,87 @@ def compile_checks(
     source = compiled_source(elements, primitives, namespace)
     exec(compile(source, "<hooks.fhir.element_check>", "exec"), namespace)  # noqa: S102 - our own text, built from the rules above
     return {element.name: namespace[element.name] for element in elements}
+
+
+def by_shape(
+    element: Element,
+    general: Check,
+    primitives: Mapping[str, str],
+    names: dict[str, Any],
+) -> Check:
+    """``general`` (the compiled check of ``element``), with a function of its own for each
+    order of fields met (``shape_check``). Callgrind, bench charts: the validity check of a
+    new chart's Conditions and Observations from 1.16 to 0.95 million instructions."""
+    shapes: dict[tuple[Any, ...], Check] = {}
+
+    def check(v: Any) -> bool:
+        if type(v) is dict:
+            keys = tuple(v)
+            known = shapes.get(keys)
+            if known is not None:
+                return known(v)
+            if len(shapes) < SHAPES_MAX:
+                known = shape_check(element, keys, primitives, names)
+                if known is not None:
+                    shapes[keys] = known
+                    return known(v)
+        return general(v)
+
+    return check
+
+
+def shape_check(
+    element: Element,
+    keys: tuple[Any, ...],
+    primitives: Mapping[str, str],
+    names: dict[str, Any],
+) -> Check | None:
+    """The check of ``element`` for dicts whose fields are ``keys`` in this order, or None
+    when no such dict can be valid (``_fits``). Each value is checked where it stands by its
+    field's rule, with the general function's statements: the verdict is the general
+    function's, found without looking up what each field is or counting choices."""
+    namespace = dict(names)
+    source = shape_source(element, keys, primitives, namespace)
+    if source is None:
+        return None
+    exec(compile(source, "<hooks.fhir.element_check>", "exec"), namespace)  # noqa: S102 - our own text: field names from the rules, values by position
+    check: Check = namespace["SHAPE"]
+    return check
+
+
+def shape_source(
+    element: Element,
+    keys: tuple[Any, ...],
+    primitives: Mapping[str, str],
+    namespace: dict[str, Any],
+) -> str | None:
+    """The text of ``shape_check``'s function (its constants are put into ``namespace``)."""
+    if not _fits(element, keys):
+        return None
+    writer = _Writer(primitives, namespace)
+    values = [f"a{i}" for i in range(len(keys))]
+    for key, value in zip(keys, values, strict=True):
+        writer.value(element.fields[key], value, 1)
+    # The caller compared the dict's keys with ``keys``: the values come in the same order.
+    return "\n".join(
+        [
+            "def SHAPE(v):",
+            f"    {', '.join(values)}, = v.values()",
+            *writer.lines,
+            "    return True",
+        ]
+    )
+
+
+def _fits(element: Element, keys: tuple[Any, ...]) -> bool:
+    """Whether a dict with these keys can be a valid ``element`` (its values aside)."""
+    return (
+        bool(keys)
+        and all(type(key) is str and key in element.fields for key in keys)
+        and all(name in keys for name in element.required)
+        and all(sum(key in group for key in keys) <= 1 for group in element.choices)
+        and (element.size is None or len(keys) == element.size)
+    )
 
 
 def compiled_source(
@@ -138,7 +231,10 @@ class _Writer:
         group_of = {name: g for g, group in enumerate(e.choices) for name in group}
         for g in range(len(e.choices)):
             self.emit(indent, f"c{n}_{g} = False")
-        self.emit(indent, f"for k{n}, x{n} in {x}.items():")
+        # Keys, each value read by its key: no items view and no pair per field (callgrind,
+        # bench charts: 0.95 to 0.89 million instructions per chart).
+        self.emit(indent, f"for k{n} in {x}:")
+        self.emit(indent + 1, f"x{n} = {x}[k{n}]")
         fields = list(e.fields.items())
         if len(fields) <= CHAIN_MAX:
             for i, (name, t) in enumerate(fields):
