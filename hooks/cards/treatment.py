@@ -46,12 +46,22 @@ GRADE_UNKNOWN_EXTENT = "localized, grade unknown (GX)"
 
 def extent_row(a: Assessment) -> str | None:
     """The pdq-treatment-extent row that chose the PDQ section, from the trace."""
-    return next((s.row for s in a.trace if s.table == "pdq-treatment-extent"), None)
+    for step in a.trace:  # a plain loop: no generator made per card
+        if step.table == "pdq-treatment-extent":
+            return step.row
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _shows_options(options: Numbered) -> bool:
+    """Whether the card has options to show (stage or histology options), per options value
+    (hooks.cards.option_keys): not tested option by option on every chart."""
+    return any(o.kind in _CARD_KINDS for o in options.options)
 
 
 def treatment_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard | None:
     tumor, a = report.tumor, report.assessment
-    if not any(o.kind in _CARD_KINDS for o in a.treatment):
+    if not _shows_options(numbered(a.treatment)):
         return None
     # GX groups with G1 for the stage, but PDQ's options depend on the grade: the options
     # shown are not those for the stage I group named.

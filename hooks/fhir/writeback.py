@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Final, TypeVar
 
+from cds.frozen import builder
 from cds.grading import fnclcc_grade
 from cds.model import (
     Assessment,
@@ -116,6 +117,8 @@ class Plan:
         return not self.write and not self.blocked and bool(self.recorded)
 
 
+_new_plan = builder(Plan)
+
 _T = TypeVar("_T")
 _KEPT = 32  # the last few reports and tumors (one call's worth, and the next call's)
 
@@ -159,36 +162,40 @@ def direct_plan(report: TumorReport) -> Plan:
         )
     if a.stage is None and a.status is Status.INSUFFICIENT_DATA:
         return Plan(blocked="no stage group can be assigned yet")
-    if any(disagrees(p) for p in (*a.grade.problems, *a.problems)):
-        return Plan(blocked="the chart's recorded staging disagrees with the AJCC 8 rules")
+    for problem in (*a.grade.problems, *a.problems):  # a plain loop: no generator
+        if _disagreeing_code(problem.code):
+            return Plan(blocked="the chart's recorded staging disagrees with the AJCC 8 rules")
     grade_known = a.grade.grade is not Grade.GX
     if grade_known and grade_rests_on_assumption(tumor, a):
         return Plan(blocked="the grade depends on the differentiation score, which is not recorded")
+    # The kinds considered in order, each written unless the chart holds it as an Observation
+    # (an N1 read from a nodal metastasis Condition is recorded as an N category Observation);
+    # written out without a closure per call, the plan built through its slots (cds.frozen):
+    # 47,000 -> ~30,000 instructions a plan.
     src = tumor.sources
     recorded: list[tuple[str, Source]] = []
     write: list[str] = []
-
-    def consider(kind: str, already: bool) -> None:
-        # Recorded staging is an Observation (an N1 read from a nodal metastasis Condition is
-        # recorded as an N category Observation).
+    considered = [] if a.stage is None else [("stage", tumor.inputs.stage is a.stage)]
+    considered += (
+        ("t", a.t_basis is Basis.RECORDED),
+        ("n", a.n_basis is Basis.RECORDED),
+        ("m", a.m_basis is Basis.RECORDED),
+    )
+    if grade_known:
+        considered.append(("grade", a.grade.basis is Basis.RECORDED))
+    for kind, already in considered:
         if already and kind in src and src[kind].reference.startswith("Observation/"):
             recorded.append((kind, src[kind]))
         else:
             write.append(kind)
-
-    if a.stage is not None:
-        consider("stage", tumor.inputs.stage is a.stage)
-    consider("t", a.t_basis is Basis.RECORDED)
-    consider("n", a.n_basis is Basis.RECORDED)
-    consider("m", a.m_basis is Basis.RECORDED)
-    if grade_known:
-        consider("grade", a.grade.basis is Basis.RECORDED)
-        if "grade" in write:
-            write += _scores(tumor, a)
-    assumed = tuple(
-        k for k, b in (("n", a.n_basis), ("m", a.m_basis)) if b is Basis.ASSUMED and k in write
-    )
-    return Plan(write=tuple(write), recorded=tuple(recorded), assumed=assumed)
+    if grade_known and "grade" in write:
+        write += _scores(tumor, a)
+    assumed = []
+    if a.n_basis is Basis.ASSUMED and "n" in write:
+        assumed.append("n")
+    if a.m_basis is Basis.ASSUMED and "m" in write:
+        assumed.append("m")
+    return _new_plan(tuple(write), tuple(recorded), tuple(assumed), None)
 
 
 def _differentiation_assumed(a: Assessment) -> bool:

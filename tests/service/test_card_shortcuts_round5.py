@@ -15,11 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds.model import Grade, T
-from hooks.cards import markdown, notes, option_keys, treatment
+from cds.model import Basis, Grade, Stage, Status, T
+from hooks.cards import common, markdown, notes, option_keys, treatment
 from hooks.fhir import writeback
-from hooks.fhir.model import Source
+from hooks.fhir.model import Source, TumorReport
 from hooks.fhir.text import MEMO_TEXT_MAX
+from hooks.fhir.writeback import Plan
 from tests.service.test_card_memos import reports
 from tests.service.test_card_shortcuts import tumors
 
@@ -204,3 +205,118 @@ def test_letters_digits_slashes_and_dashes_are_escaped_as_by_the_full_path(text:
     assert markdown._escaped(text) == markdown._defang(markdown.plain(text)).translate(
         markdown._MD_ESCAPES
     )
+
+
+def test_problems_are_each_once_as_the_direct_listing_gives_them() -> None:
+    for report in reports():
+        a = report.assessment
+        all_problems = (*a.grade.problems, *a.problems)
+        variants = [a, replace(a, problems=(), grade=replace(a.grade, problems=()))]
+        for p in all_problems:
+            copy = replace(p)  # equal, another object
+            other = replace(p, code=p.code + "-other")
+            for grade_problems, problems in [
+                ((p,), (p,)),
+                ((p,), (copy,)),
+                ((), (p, copy)),
+                ((p,), (other,)),
+                ((other,), (p, other)),
+                ((), (p,)),
+            ]:
+                variants.append(
+                    replace(a, problems=problems, grade=replace(a.grade, problems=grade_problems))
+                )
+        for variant in variants:
+            expected = list(dict.fromkeys((*variant.grade.problems, *variant.problems)))
+            found = common.problems(variant)
+            assert found == expected
+            assert [id(x) for x in found] == [id(x) for x in expected]  # the first of equals
+
+
+def test_the_treatment_card_shortcuts_are_the_direct_readings() -> None:
+    for report in reports():
+        a = report.assessment
+        for variant in (a, replace(a, trace=()), replace(a, trace=a.trace[::-1])):
+            direct = next((s.row for s in variant.trace if s.table == "pdq-treatment-extent"), None)
+            assert treatment.extent_row(variant) == direct
+        for options in (a.treatment, a.treatment[:1], (), a.treatment[::-1]):
+            expected = any(o.kind in {"stage", "histology"} for o in options)
+            assert treatment._shows_options(option_keys.numbered(options)) is expected
+
+
+def plan_as_first_written(report: TumorReport) -> Plan:
+    """``hooks.fhir.writeback.direct_plan`` before its closure and generators were written out."""
+    tumor, a = report.tumor, report.assessment
+    if not a.ajcc_sts:
+        return Plan(blocked="the AJCC 8 soft tissue sarcoma chapters do not cover this tumor")
+    possible = tuple(dict.fromkeys(a.alternatives))
+    if len(possible) > 1:
+        return Plan(
+            blocked="the stage group depends on missing data (possible: "
+            + ", ".join(s.value for s in possible)
+            + ")"
+        )
+    if a.stage is None and a.status is Status.INSUFFICIENT_DATA:
+        return Plan(blocked="no stage group can be assigned yet")
+    if any(writeback.disagrees(p) for p in (*a.grade.problems, *a.problems)):
+        return Plan(blocked="the chart's recorded staging disagrees with the AJCC 8 rules")
+    grade_known = a.grade.grade is not Grade.GX
+    if grade_known and writeback.grade_rests_on_assumption(tumor, a):
+        return Plan(blocked="the grade depends on the differentiation score, which is not recorded")
+    src = tumor.sources
+    recorded: list[tuple[str, Source]] = []
+    write: list[str] = []
+
+    def consider(kind: str, already: bool) -> None:
+        # Recorded staging is an Observation (an N1 read from a nodal metastasis Condition is
+        # recorded as an N category Observation).
+        if already and kind in src and src[kind].reference.startswith("Observation/"):
+            recorded.append((kind, src[kind]))
+        else:
+            write.append(kind)
+
+    if a.stage is not None:
+        consider("stage", tumor.inputs.stage is a.stage)
+    consider("t", a.t_basis is Basis.RECORDED)
+    consider("n", a.n_basis is Basis.RECORDED)
+    consider("m", a.m_basis is Basis.RECORDED)
+    if grade_known:
+        consider("grade", a.grade.basis is Basis.RECORDED)
+        if "grade" in write:
+            write += writeback._scores(tumor, a)
+    assumed = tuple(
+        k for k, b in (("n", a.n_basis), ("m", a.m_basis)) if b is Basis.ASSUMED and k in write
+    )
+    return Plan(write=tuple(write), recorded=tuple(recorded), assumed=assumed)
+
+
+def test_the_plan_is_the_plan_as_first_written() -> None:
+    checked = 0
+    for report in reports():
+        tumor, a = report.tumor, report.assessment
+        condition_sources = {
+            k: replace(s, reference="Condition/x") for k, s in tumor.sources.items()
+        }
+        staged = {**tumor.sources, "stage": Source("Observation/stage", "2024-01-01")}
+        tumors = [
+            tumor,
+            replace(tumor, sources={}),
+            replace(tumor, sources=condition_sources),
+            replace(tumor, sources=staged, inputs=replace(tumor.inputs, stage=a.stage)),
+            replace(tumor, sources=staged, inputs=replace(tumor.inputs, stage=Stage.IV)),
+        ]
+        assessments = [
+            a,
+            replace(a, n_basis=Basis.ASSUMED, m_basis=Basis.ASSUMED),
+            replace(a, n_basis=Basis.ASSUMED, t_basis=Basis.DERIVED, stage=None),
+            replace(a, grade=replace(a.grade, grade=Grade.GX)),
+            replace(a, grade=replace(a.grade, basis=Basis.DERIVED)),
+            replace(a, alternatives=(Stage.IA, Stage.IB)),
+            replace(a, ajcc_sts=False),
+        ]
+        for variant_tumor in tumors:
+            for variant in assessments:
+                both = TumorReport(variant_tumor, variant)
+                assert writeback.direct_plan(both) == plan_as_first_written(both)
+                checked += 1
+    assert checked >= 200
