@@ -92,7 +92,7 @@ def problems(a: Assessment) -> list[Problem]:
     """The core's problems, each once (the grade's are also among the assessment's)."""
     found = (*a.grade.problems, *a.problems)
     # Most often none, or one Problem object in both tuples: answered without hashing them
-    # (a Problem's hash is a Python call): 10,000 -> ~2,000 instructions a call.
+    # (a Problem's hash is a Python call): 10,000 -> 4,900 instructions a call.
     if len(found) < 2:
         return list(found)
     if len(found) == 2 and found[0] is found[1]:
