@@ -26,6 +26,10 @@ _MD_ESCAPES = str.maketrans({c: "\\" + c for c in _MD_SPECIAL})
 # The same escapes as one str.replace per character present, backslash first (so the ones
 # added are not escaped again): 0.7 us instead of 5.8 us for a 150-character chart note.
 _MD_REPLACE = tuple((c, "\\" + c) for c in _MD_SPECIAL)
+# Letters, digits, "/" and "-" only (a chart reference, a date): plain already, nothing a link
+# could be made of, and "-" the only special character: escaped by one replace (md of a new
+# chart reference 13,300 -> 6,300 instructions).
+_SIMPLE = re.compile(r"[A-Za-z0-9/-]+")
 # Bidirectional control characters (Unicode UAX #9: embeddings, overrides, isolates, marks):
 # in chart text they could make a value read differently from what it is ("Trojan Source").
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -57,7 +61,19 @@ def link(label: str, url: str) -> str:
 
 def plain(text: str) -> str:
     """Chart text for a plain-text field (summary, label): one line, no bidi controls."""
-    if not text.isascii():  # every bidi control is non-ASCII: ASCII text skips the translate
+    if text.isascii():  # every bidi control is non-ASCII: ASCII text skips the translate
+        # Printable ASCII has no whitespace but the space: with no run of spaces and none at
+        # either end, splitting and joining gives the text back (most chart text; a 150-
+        # character note skips making 25 words). A str subclass is made a str by the join.
+        if (
+            type(text) is str
+            and text.isprintable()
+            and "  " not in text
+            and not text.startswith(" ")
+            and not text.endswith(" ")
+        ):
+            return text
+    else:
         text = text.translate(_NO_BIDI)
     return " ".join(text.split())
 
@@ -95,6 +111,8 @@ def md(text: str) -> str:
 
 
 def _escaped(text: str) -> str:
+    if _SIMPLE.fullmatch(text):
+        return text.replace("-", "\\-")
     return escape(_defang(plain(text)))
 
 

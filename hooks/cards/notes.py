@@ -10,6 +10,7 @@ from cds.model import Status, TreatmentOption
 from hooks.cards import plain
 from hooks.cards.common import INFO_OVERRIDE_REASONS_WIRE, TREATMENT_SOURCE_WIRE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, md, summary
+from hooks.cards.option_keys import Numbered, numbered
 from hooks.fhir.model import TumorReport
 
 
@@ -41,15 +42,16 @@ def notes_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard | No
 def option_notes(options: tuple[TreatmentOption, ...]) -> tuple[str, ...]:
     """One line per option that is not a stage or histology option (site, follow-up,
     planning notes): its title, detail and PDQ section."""
-    return _option_notes(options)
+    return _option_notes(numbered(options))
 
 
 # The core's options are frozen and come from its PDQ tables, a few combinations in all (an
 # option's detail may name why no stage group applies, also one of a few texts): remembered,
-# not rebuilt per chart. Typed and keyed on the options themselves (every field counts).
-@lru_cache(maxsize=1024, typed=True)
-def _option_notes(options: tuple[TreatmentOption, ...]) -> tuple[str, ...]:
-    return direct_option_notes(options)
+# not rebuilt per chart. Keyed on the number of the options' value (every field counts), not
+# on the tuple (hooks.cards.option_keys: 15,000 instructions a card less).
+@lru_cache(maxsize=1024)
+def _option_notes(options: Numbered) -> tuple[str, ...]:
+    return direct_option_notes(options.options)
 
 
 def direct_option_notes(options: tuple[TreatmentOption, ...]) -> tuple[str, ...]:

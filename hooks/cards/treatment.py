@@ -13,6 +13,7 @@ from hooks.cards import context as clinical_context
 from hooks.cards import plain
 from hooks.cards.common import INFO_OVERRIDE_REASONS_WIRE, PDQ_URL, TREATMENT_SOURCE_WIRE, NewUuid
 from hooks.cards.markdown import DISCLAIMER, link, md, summary
+from hooks.cards.option_keys import Numbered, numbered
 from hooks.fhir.model import TumorReport
 from hooks.fhir.text import MEMO_TEXT_MAX
 
@@ -45,12 +46,22 @@ GRADE_UNKNOWN_EXTENT = "localized, grade unknown (GX)"
 
 def extent_row(a: Assessment) -> str | None:
     """The pdq-treatment-extent row that chose the PDQ section, from the trace."""
-    return next((s.row for s in a.trace if s.table == "pdq-treatment-extent"), None)
+    for step in a.trace:  # a plain loop: no generator made per card
+        if step.table == "pdq-treatment-extent":
+            return step.row
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _shows_options(options: Numbered) -> bool:
+    """Whether the card has options to show (stage or histology options), per options value
+    (hooks.cards.option_keys): not tested option by option on every chart."""
+    return any(o.kind in _CARD_KINDS for o in options.options)
 
 
 def treatment_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard | None:
     tumor, a = report.tumor, report.assessment
-    if not any(o.kind in _CARD_KINDS for o in a.treatment):
+    if not _shows_options(numbered(a.treatment)):
         return None
     # GX groups with G1 for the stage, but PDQ's options depend on the grade: the options
     # shown are not those for the stage I group named.
@@ -106,23 +117,24 @@ def card_text(
     lead), remembered (a description longer than ``MEMO_TEXT_MAX`` is not kept)."""
     if len(description) > MEMO_TEXT_MAX:
         return direct_card_text(options, stage, grade_unknown, description, histology_name)
-    return _card_text(options, stage, grade_unknown, description, histology_name)
+    return _card_text(numbered(options), stage, grade_unknown, description, histology_name)
 
 
 # The text is a pure function of these values: the core's options (frozen, from its PDQ tables:
 # a few combinations), the stage group, whether the grade is unknown, the tumor's description
-# and the histology's name, all repeated from chart to chart. Keyed on the options themselves
-# (every field takes part in their hash and equality) and typed (a Stage and its text differ).
+# and the histology's name, all repeated from chart to chart. Keyed on the number of the
+# options' value (hooks.cards.option_keys: every field counts; hashing the tuple itself cost
+# 15,000 instructions a card) and typed (a Stage and its text differ).
 # A bench chart's treatment card: 4.4 -> 2.3 us.
 @lru_cache(maxsize=1024, typed=True)
 def _card_text(
-    options: tuple[TreatmentOption, ...],
+    options: Numbered,
     stage: Stage | None,
     grade_unknown: bool,
     description: str,
     histology_name: str | None,
 ) -> CardText:
-    return direct_card_text(options, stage, grade_unknown, description, histology_name)
+    return direct_card_text(options.options, stage, grade_unknown, description, histology_name)
 
 
 def direct_card_text(

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Final, TypeVar
 
+from cds.frozen import builder
 from cds.grading import fnclcc_grade
 from cds.model import (
     Assessment,
@@ -47,6 +48,7 @@ from cds.model import (
 )
 from hooks.fhir import codes
 from hooks.fhir.model import PrimaryTumor, Source, TumorReport
+from hooks.fhir.text import MEMO_TEXT_MAX
 
 IDENTIFIER_SYSTEM: Final = f"{codes.CANONICAL_BASE}/staging-observation"
 TAG_SYSTEM: Final = f"{codes.CANONICAL_BASE}/CodeSystem/write-back"
@@ -115,6 +117,8 @@ class Plan:
         return not self.write and not self.blocked and bool(self.recorded)
 
 
+_new_plan = builder(Plan)
+
 _T = TypeVar("_T")
 _KEPT = 32  # the last few reports and tumors (one call's worth, and the next call's)
 
@@ -158,36 +162,40 @@ def direct_plan(report: TumorReport) -> Plan:
         )
     if a.stage is None and a.status is Status.INSUFFICIENT_DATA:
         return Plan(blocked="no stage group can be assigned yet")
-    if any(disagrees(p) for p in (*a.grade.problems, *a.problems)):
-        return Plan(blocked="the chart's recorded staging disagrees with the AJCC 8 rules")
+    for problem in (*a.grade.problems, *a.problems):  # a plain loop: no generator
+        if _disagreeing_code(problem.code):
+            return Plan(blocked="the chart's recorded staging disagrees with the AJCC 8 rules")
     grade_known = a.grade.grade is not Grade.GX
     if grade_known and grade_rests_on_assumption(tumor, a):
         return Plan(blocked="the grade depends on the differentiation score, which is not recorded")
+    # The kinds considered in order, each written unless the chart holds it as an Observation
+    # (an N1 read from a nodal metastasis Condition is recorded as an N category Observation);
+    # written out without a closure per call, the plan built through its slots (cds.frozen):
+    # 47,100 -> 34,800 instructions a plan.
     src = tumor.sources
     recorded: list[tuple[str, Source]] = []
     write: list[str] = []
-
-    def consider(kind: str, already: bool) -> None:
-        # Recorded staging is an Observation (an N1 read from a nodal metastasis Condition is
-        # recorded as an N category Observation).
+    considered = [] if a.stage is None else [("stage", tumor.inputs.stage is a.stage)]
+    considered += (
+        ("t", a.t_basis is Basis.RECORDED),
+        ("n", a.n_basis is Basis.RECORDED),
+        ("m", a.m_basis is Basis.RECORDED),
+    )
+    if grade_known:
+        considered.append(("grade", a.grade.basis is Basis.RECORDED))
+    for kind, already in considered:
         if already and kind in src and src[kind].reference.startswith("Observation/"):
             recorded.append((kind, src[kind]))
         else:
             write.append(kind)
-
-    if a.stage is not None:
-        consider("stage", tumor.inputs.stage is a.stage)
-    consider("t", a.t_basis is Basis.RECORDED)
-    consider("n", a.n_basis is Basis.RECORDED)
-    consider("m", a.m_basis is Basis.RECORDED)
-    if grade_known:
-        consider("grade", a.grade.basis is Basis.RECORDED)
-        if "grade" in write:
-            write += _scores(tumor, a)
-    assumed = tuple(
-        k for k, b in (("n", a.n_basis), ("m", a.m_basis)) if b is Basis.ASSUMED and k in write
-    )
-    return Plan(write=tuple(write), recorded=tuple(recorded), assumed=assumed)
+    if grade_known and "grade" in write:
+        write += _scores(tumor, a)
+    assumed = []
+    if a.n_basis is Basis.ASSUMED and "n" in write:
+        assumed.append("n")
+    if a.m_basis is Basis.ASSUMED and "m" in write:
+        assumed.append("m")
+    return _new_plan(tuple(write), tuple(recorded), tuple(assumed), None)
 
 
 def _differentiation_assumed(a: Assessment) -> bool:
@@ -256,11 +264,71 @@ _REPRS: Final[dict[tuple[type, object], str]] = {
 }
 
 
+# The inputs apart from the three measured numbers (a new value almost every chart, and equal
+# Decimals such as 7.0 and 7.00 have different reprs) take a few values from chart to chart,
+# and so do the names of the sourced fields: the material is one %-format per combination of
+# those, filled with the measured numbers and the sources' references and dates by %r (its repr,
+# in C). Kept only for values whose repr their type and equality decide (None, bool, int, str
+# and the core's enums; typed memo, so 1, True and a str equal to a member are told apart),
+# empty tuples and short texts. 104,500 -> ~16,000 instructions per tumor.
+_MEASURED: Final = ("mitoses", "necrosis_pct", "size_cm")
+_STEADY_FIELDS: Final = tuple(name for name in _INPUT_FIELDS if name not in _MEASURED)
+_STEADY_VALUES: Final = operator.attrgetter(*_STEADY_FIELDS)
+_MEASURED_VALUES: Final = operator.attrgetter(*_MEASURED)
+_STEADY_TYPES: Final = frozenset(
+    {type(None), bool, int, str, tuple, SiteGroup, T, N, M, Grade, Stage}
+)
+_NAME_TYPES: Final = frozenset({str})
+
+
+def _material_format(steady: tuple[Any, ...], names: tuple[str, ...]) -> str:
+    """The material with ``%r`` where the measured numbers, references and dates go (the
+    reprs written in kept as they are: "%" doubled)."""
+    values = dict(zip(_STEADY_FIELDS, steady, strict=True))
+    fields = []
+    for name in _INPUT_FIELDS:
+        shown = "%r" if name in _MEASURED else repr(values[name]).replace("%", "%%")
+        fields.append(f"({name!r}, {shown})")
+    items = ["(" + repr(name).replace("%", "%%") + ", %r, %r)" for name in names]
+    return f"({', '.join(fields)}), ({', '.join(items)})"
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _remembered_format(*key: Any) -> str:
+    """``_material_format`` by the steady inputs and the source names, each typed."""
+    split = len(_STEADY_FIELDS)
+    return _material_format(key[:split], key[split:])
+
+
+def _short(text: str | None) -> bool:
+    return text is None or (type(text) is str and len(text) <= MEMO_TEXT_MAX)
+
+
 def tumor_material_text(tumor: PrimaryTumor) -> str:
     """``direct_tumor_material(tumor)``, the same text made faster."""
     inputs, sources = tumor.inputs, tumor.sources
     if type(inputs) is not TumorInputs or len(sources) < 2:  # (x,) and () have their own reprs
         return direct_tumor_material(tumor)
+    steady = _STEADY_VALUES(inputs)
+    if (
+        _STEADY_TYPES.issuperset(map(type, steady))
+        and not (inputs.grade_caveats or inputs.grade_options or inputs.unreadable)
+        and _short(inputs.histology)
+        and _short(inputs.topography)
+    ):
+        names = sorted(sources)
+        if _NAME_TYPES.issuperset(map(type, names)):
+            filled: list[Any] = [*_MEASURED_VALUES(inputs)]
+            for name in names:
+                source = sources[name]
+                filled += (source.reference, source.date or "")
+            return _remembered_format(*steady, *names) % tuple(filled)
+    return _written_out(tumor)
+
+
+def _written_out(tumor: PrimaryTumor) -> str:
+    """``tumor_material_text`` value by value, for inputs the format memo does not keep."""
+    inputs, sources = tumor.inputs, tumor.sources
     try:
         values = [_REPRS.get((type(v), v)) or repr(v) for v in _INPUT_VALUES(inputs)]
     except TypeError:  # an unhashable value (not one TumorInputs declares)
@@ -318,6 +386,40 @@ def label(report: TumorReport, p: Plan) -> str:
 def accepted_observations(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """Our own Observations among ``resources`` (identifier system or tag), as
     ``{"Observation/<id>": ACCEPTED | CONVENTION}``."""
+    out: dict[str, str] = {}
+    for resource in resources:
+        if type(resource) is not dict and not isinstance(resource, Mapping):
+            continue  # (the dict test first: the Mapping ABC test is slow)
+        if resource.get("resourceType") != "Observation" or not isinstance(resource.get("id"), str):
+            continue
+        idents = resource.get("identifier")
+        meta = resource.get("meta")
+        tag_list = meta.get("tag") if isinstance(meta, dict) else None
+        if not idents and not tag_list:
+            continue  # most Observations: neither an identifier nor a tag to look at
+        # Plain loops, not a generator and a set comprehension per Observation (most charts'
+        # Observations carry the lab's identifier and no tag): 93,000 -> 59,000 instructions
+        # per bench chart.
+        ours = False
+        if isinstance(idents, list):
+            for ident in idents:
+                if isinstance(ident, dict) and ident.get("system") == IDENTIFIER_SYSTEM:
+                    ours = True
+                    break
+        found = set()
+        if tag_list:
+            for tag in tag_list:
+                if isinstance(tag, dict) and tag.get("system") == TAG_SYSTEM:
+                    found.add(tag.get("code"))
+        if ours or TAG_ACCEPTED in found:
+            out[f"Observation/{resource['id']}"] = (
+                CONVENTION if TAG_CONVENTION in found else ACCEPTED
+            )
+    return out
+
+
+def direct_accepted_observations(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """``accepted_observations`` as written before its plain loops (their tests' reference)."""
     out: dict[str, str] = {}
     for resource in resources:
         if type(resource) is not dict and not isinstance(resource, Mapping):

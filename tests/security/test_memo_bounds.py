@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from bench import charts
 from cds import histology
 from cds.numbers import MEMO_KEY_MAX
 from hooks.cards import markdown, treatment
-from hooks.fhir import codes, conditions, context, read, shape, triage
+from hooks.fhir import codes, conditions, context, read, shape, triage, writeback
 from hooks.fhir.text import MEMO_TEXT_MAX
 from hooks.services.staging import stage_patient
 from tests.service.conftest import prefetched_resources
@@ -137,3 +138,21 @@ def test_condition_verdicts_are_not_kept_when_their_elements_are_long() -> None:
         }
         assert triage.read(condition) == triage.decide(condition)
         assert (triage._key(condition) in triage._verdicts) is remembered
+
+
+def test_identifier_material_formats_keep_no_long_text() -> None:
+    """The material's format memo (hooks.fhir.writeback) is keyed on the histology and
+    topography texts among the steady inputs."""
+    request = charts.chart_request(0)
+    _, reports = stage_patient(request["context"]["patientId"], prefetched_resources(request))
+    tumor = reports[0].tumor
+    short, long = texts("8890/3")
+
+    def material(text: str) -> Callable[[], str]:
+        changed = replace(tumor, inputs=replace(tumor.inputs, topography=text))
+        return lambda: writeback.tumor_material_text(changed)
+
+    changed = replace(tumor, inputs=replace(tumor.inputs, topography=long))
+    assert material(long)() == writeback.direct_tumor_material(changed)
+    assert not kept(writeback._remembered_format, material(long))
+    assert kept(writeback._remembered_format, material(short))
