@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hooks.fhir import json_numbers
@@ -153,41 +152,99 @@ def json_depth(raw: bytes) -> int:
     return _max_depth(_JSON_STRING.sub(b"", raw).translate(None, delete=_NOT_BRACKETS))
 
 
-def _quick_depth(raw: bytes) -> int | None:
-    """``json_depth`` in a few passes over the bytes, or None when it cannot be sure.
+#: Quotes kept, brackets as parentheses, every other byte deleted (``_outside_strings``).
+_QUOTES_AND_BRACKETS = bytes.maketrans(b"{[}]", b"(())")
+#: The brackets at even places of that text marked as letters: ``a`` opens, ``b`` closes.
+_LETTERS = bytes.maketrans(b"()", b"ab")
+#: Letters and parentheses swapped (the marks of the brackets of odd rank).
+_SWAPPED = bytes.maketrans(b"ab()", b"()ab")
+#: Letters back to brackets; the parentheses left (brackets inside strings) are deleted.
+_OPEN_CLOSE = bytes.maketrans(b"ab", b"[]")
 
-    Without escaped quotes, quotes alternate: opening, closing, opening... Delete every
-    character but quotes and brackets, drop adjacent ``""`` pairs (the many strings holding no
-    bracket; dropping two adjacent quotes keeps the parity of the quotes before every bracket),
-    then keep what lies outside quotes (a bracket inside a string, as in the UCUM unit
-    ``mm[Hg]``, is dropped). Text with an escaped quote takes the exact path (None).
+
+def _outside_strings(raw: bytes) -> bytes:
+    """The brackets of ``raw`` outside its strings, in order, as ``[`` and ``]``; for text
+    without an escaped quote, whose quotes alternate: opening, closing, opening...
+
+    Of the quotes and brackets alone, the bracket of rank k among the brackets that stands at
+    place i has i - k quotes before it: it lies inside a string exactly when i and k differ in
+    parity (a UCUM unit such as ``mm[Hg]`` holds two). So the brackets at even places are
+    marked, the quotes deleted, the marks at odd ranks swapped: a marked bracket is outside
+    the strings, an unmarked one inside. Translations and slices only, each a loop in C over
+    the bytes: on a 17 kB chart 3.5 us after the first translation, where deleting the ``""``
+    pairs alone took 6 us.
     """
+    syntax = raw.translate(_QUOTES_AND_BRACKETS, delete=_NOT_SYNTAX)
+    marked = bytearray(syntax)
+    marked[::2] = syntax[::2].translate(_LETTERS)
+    ranked = marked.translate(None, delete=b'"')
+    ranked[1::2] = ranked[1::2].translate(_SWAPPED)
+    return bytes(ranked.translate(_OPEN_CLOSE, delete=b"()"))
+
+
+def _exact_depth(brackets: bytes) -> int:
+    # Deleting innermost pairs: 5 us instead of 10 us for the prefix sums on a 17 kB chart.
+    depth = _balanced_depth(brackets)
+    return depth if depth is not None else _max_depth(brackets)
+
+
+#: Length of the windows of ``_within_depth``.
+_WINDOW = 64
+
+
+def _within_depth(brackets: bytes, limit: int) -> bool:
+    """True only when no prefix of ``brackets`` (``[`` and ``]``) nests deeper than ``limit``:
+    cut into windows of 64, the level anywhere in a window is at most the level before the
+    window plus the opening brackets in it. False says nothing (``_exact_depth`` decides).
+
+    A chart nests about 11 deep, and this bound comes to about 40: a dozen counts in C decide
+    the common case in 1.8 us, where the exact depth by rounds took 5 us.
+    """
+    level = 0
+    count = brackets.count
+    for start in range(0, len(brackets), _WINDOW):
+        opening = count(b"[", start, start + _WINDOW)
+        if level + opening > limit:
+            return False
+        level += opening + opening - _WINDOW
+    return True
+
+
+def _quick_depth(raw: bytes) -> int | None:
+    """``json_depth`` in a few passes over the bytes, or None when it cannot be sure: text with
+    an escaped quote takes the exact path (its quotes do not simply alternate)."""
+    if _escapes_a_quote(raw):
+        return None
+    return _exact_depth(_outside_strings(raw))
+
+
+def _escapes_a_quote(raw: bytes) -> bool:
     # A backslash is one byte to look for (memchr); the two-byte search costs 14 us on a 17 kB
     # chart, and most bodies hold no backslash at all.
-    if b"\\" in raw and b'\\"' in raw:
-        return None
-    syntax = raw.translate(None, delete=_NOT_SYNTAX).replace(b'""', b"")
-    if b'"' in syntax:
-        syntax = b"".join(syntax.split(b'"')[::2])
-    # Deleting innermost pairs: 5 us instead of 10 us for the prefix sums on a 17 kB chart.
-    depth = _balanced_depth(syntax)
-    return depth if depth is not None else _max_depth(syntax)
+    return b"\\" in raw and b'\\"' in raw
+
+
+_RESOURCE_TYPE = b'"resourceType"'
 
 
 def check_json_body(raw: bytes, limits: Limits) -> None:
     """Check a JSON request body; malformed JSON is left for the application to report.
 
-    The common case is decided on the raw bytes without parsing: the nesting depth by
-    ``_quick_depth``, and the resource count bounded by the number of ``"resourceType"`` keys.
-    Otherwise the document is parsed and walked.
+    The common case is decided on the raw bytes without parsing: the nesting depth by the
+    brackets outside strings (``_outside_strings``), and the resource count bounded by the
+    number of ``"resourceType"`` keys. Otherwise the document is parsed and walked.
     """
-    depth = _quick_depth(raw)
-    if depth is not None:
-        if depth > limits.max_json_depth:
-            raise LimitExceeded(
-                400, "structure", f"JSON nested deeper than {limits.max_json_depth}"
-            )
-        if raw.count(b'"resourceType"') <= limits.max_resources:
+    if not _escapes_a_quote(raw):
+        brackets = _outside_strings(raw)
+        limit = limits.max_json_depth
+        if not _within_depth(brackets, limit) and _exact_depth(brackets) > limit:
+            raise LimitExceeded(400, "structure", f"JSON nested deeper than {limit}")
+        # Each key takes 14 bytes: a body shorter than 14 * (max_resources + 1) bytes cannot
+        # hold too many, and needs no count (4 us on a 17 kB chart).
+        if (
+            len(raw) // len(_RESOURCE_TYPE) <= limits.max_resources
+            or raw.count(_RESOURCE_TYPE) <= limits.max_resources
+        ):
             return
     try:
         document = orjson.loads(raw)
@@ -213,14 +270,13 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
+        content_type, declared = _body_headers(scope)
         if scope.get("method") in _METHODS_WITH_BODY and not _accepted(
-            scope.get("path", ""), headers.get("content-type", "")
+            scope.get("path", ""), content_type or ""
         ):
-            await _refuse(scope, receive, send, _unsupported(headers.get("content-type")))
+            await _refuse(scope, receive, send, _unsupported(content_type))
             return
         maximum = self.limits.max_body_bytes
-        declared = headers.get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
                 await _refuse(
@@ -262,6 +318,23 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _body_headers(scope: Scope) -> tuple[str | None, str | None]:
+    """The first ``Content-Type`` and ``Content-Length`` values, as Starlette's ``Headers`` reads
+    them (latin-1; the header list made a list in the scope as it does), in one pass: 0.5 us
+    less per request than building ``Headers`` and looking each name up."""
+    raw = scope["headers"]
+    if not isinstance(raw, list):
+        raw = scope["headers"] = list(raw)
+    content_type = declared = None
+    for key, value in raw:
+        if key == b"content-type":
+            if content_type is None:
+                content_type = value.decode("latin-1")
+        elif key == b"content-length" and declared is None:
+            declared = value.decode("latin-1")
+    return content_type, declared
 
 
 def _is_json(content_type: str) -> bool:
