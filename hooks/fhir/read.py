@@ -16,7 +16,7 @@ from typing import Any
 from cds.frozen import builder
 from cds.model import Grade, M, N, Stage, T
 from cds.numbers import shown
-from hooks.fhir import codes, measures
+from hooks.fhir import codes, measures, readings
 from hooks.fhir.model import Source
 from hooks.fhir.text import MEMO_TEXT_MAX, visible
 
@@ -373,22 +373,29 @@ _READERS = {
 }
 
 
+def read_value(resource: JSON, feature: str) -> readings.Reading:
+    """The value an Observation carrying ``feature`` records, read directly: (value, text,
+    problems, c/p prefix of a recorded category)."""
+    if feature in ("t", "n", "m", "stage"):
+        value, text, problems, prefix = _category(resource, feature)
+        return value, text, tuple(problems), prefix
+    value, text, problems = _READERS[feature](resource)
+    return value, text, tuple(problems), ""
+
+
 def observation_finding(
     resource: JSON, feature: str, classification: str, ref: str, status: str
 ) -> Finding:
     """Read the value of an Observation already known to carry ``feature``."""
     date, when = effective(resource)
-    prefix = ""
-    if feature in ("t", "n", "m", "stage"):
-        value, text, problems, prefix = _category(resource, feature)
-    else:
-        value, text, problems = _READERS[feature](resource)
+    # The value is read once per set of elements it is read from (hooks.fhir.readings).
+    value, text, problems, prefix = readings.reading(resource, feature, read_value)
     if classification and prefix and prefix != classification:
-        problems = [
+        problems = (
             *problems,
             f"value {text!r} has a {prefix}-prefix but the Observation is coded as "
             f"{'pathologic' if classification == 'p' else 'clinical'}; read as coded",
-        ]
+        )
     return new_finding(
         FIELD[feature],
         value,
@@ -397,7 +404,7 @@ def observation_finding(
         when,
         classification or prefix,
         bool(resource.get("specimen")),
-        tuple(problems),
+        problems,
     )
 
 
