@@ -35,7 +35,7 @@ from hooks.fhir.attach import attach, condition_targets, decide_histology
 from hooks.fhir.chart import Chart, collect, flatten, subject_of
 from hooks.fhir.conditions import ConditionInfo, Kind, site_words
 from hooks.fhir.model import Extraction
-from hooks.fhir.read import Finding, Links, feature_of, links, observation_finding
+from hooks.fhir.read import Finding, Links, feature_of, observation_finding, shared_links
 from hooks.fhir.tumor import Context, tumor
 
 __all__ = ["extract", "flatten", "subject_of"]
@@ -76,6 +76,7 @@ def extract(
 
     findings: dict[str, Finding] = {}
     obs_links: dict[str, Links] = {}
+    focused: dict[str, Links] = {}  # the Links of each single focus reference of this chart
     for ref, resource in data.resources.items():
         if not ref.startswith("Observation/"):
             continue
@@ -87,7 +88,7 @@ def extract(
             findings[ref] = observation_finding(
                 resource, feature[0], feature[1], ref, str(resource.get("status"))
             )
-        obs_links[ref] = links(resource, data.aliases)
+        obs_links[ref] = shared_links(resource, data.aliases, focused)
 
     targets = condition_targets(data, usable, infos=infos, obs_links=obs_links)
     infos |= decide_histology(

@@ -16,7 +16,7 @@ from typing import Any
 from cds.frozen import builder
 from cds.model import Grade, M, N, Stage, T
 from cds.numbers import shown
-from hooks.fhir import codes, measures
+from hooks.fhir import codes, measures, readings
 from hooks.fhir.model import Source
 from hooks.fhir.text import MEMO_TEXT_MAX, visible
 
@@ -203,7 +203,11 @@ def parse_when(text: Any) -> datetime | None:
         moment = datetime.fromisoformat(padded.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment.tzinfo:
+        return moment
+    # ``moment.replace(tzinfo=UTC)``, without its keyword parsing: the same fields and fold
+    # (a date-only text, e.g. a Condition's onset: 13.5 to 7.5 thousand instructions).
+    return datetime.combine(moment.date(), moment.time(), UTC)
 
 
 def effective(resource: JSON) -> tuple[str | None, datetime | None]:
@@ -268,6 +272,32 @@ def links(resource: JSON, aliases: Mapping[str, str]) -> Links:
         () if members is None else _refs(members, aliases),
         () if specimens is None else _refs(specimens, aliases),
     )
+
+
+def shared_links(resource: JSON, aliases: Mapping[str, str], known: dict[str, Links]) -> Links:
+    """``links(resource, aliases)``, made once per chart for the Observations whose only link is
+    one ``focus`` reference: they name the same tumor again and again (``known``: reference
+    text -> Links, for one chart, whose ``aliases`` never change)."""
+    # A chart's values all focus on the primary: one Links per tumor, not one per Observation
+    # (extract of a bench chart: 2.818 to 2.697 million instructions; tests/fhir/
+    # test_reader_links.py compares it with the plain reading).
+    get = resource.get
+    focus = get("focus")
+    if (
+        type(focus) is list
+        and len(focus) == 1
+        and type(item := focus[0]) is dict
+        and type(text := item.get("reference")) is str
+        and get("extension") is None
+        and get("derivedFrom") is None
+        and get("hasMember") is None
+        and get("specimen") is None
+    ):
+        found = known.get(text)
+        if found is None:
+            found = known[text] = links(resource, aliases)
+        return found
+    return links(resource, aliases)
 
 
 # ----------------------------------------------------------------------- observations
@@ -373,22 +403,29 @@ _READERS = {
 }
 
 
+def read_value(resource: JSON, feature: str) -> readings.Reading:
+    """The value an Observation carrying ``feature`` records, read directly: (value, text,
+    problems, c/p prefix of a recorded category)."""
+    if feature in ("t", "n", "m", "stage"):
+        value, text, problems, prefix = _category(resource, feature)
+        return value, text, tuple(problems), prefix
+    value, text, problems = _READERS[feature](resource)
+    return value, text, tuple(problems), ""
+
+
 def observation_finding(
     resource: JSON, feature: str, classification: str, ref: str, status: str
 ) -> Finding:
     """Read the value of an Observation already known to carry ``feature``."""
     date, when = effective(resource)
-    prefix = ""
-    if feature in ("t", "n", "m", "stage"):
-        value, text, problems, prefix = _category(resource, feature)
-    else:
-        value, text, problems = _READERS[feature](resource)
+    # The value is read once per set of elements it is read from (hooks.fhir.readings).
+    value, text, problems, prefix = readings.reading(resource, feature, read_value)
     if classification and prefix and prefix != classification:
-        problems = [
+        problems = (
             *problems,
             f"value {text!r} has a {prefix}-prefix but the Observation is coded as "
             f"{'pathologic' if classification == 'p' else 'clinical'}; read as coded",
-        ]
+        )
     return new_finding(
         FIELD[feature],
         value,
@@ -397,7 +434,7 @@ def observation_finding(
         when,
         classification or prefix,
         bool(resource.get("specimen")),
-        tuple(problems),
+        problems,
     )
 
 

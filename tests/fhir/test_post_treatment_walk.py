@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from hooks.fhir import context
 from hooks.fhir.context import _hint_free, _texts, after_treatment
+from hooks.fhir.read import as_list
 from tests.fhir.test_post_treatment_hint import PIECES
 from tests.fhir.test_shape import RESOURCES
 
@@ -103,3 +104,58 @@ def test_remembered_texts_are_bounded() -> None:
     for i in range(context._QUIET_MAX + 5):
         context._quiet(f"text {i}")
     assert len(context._QUIET) <= context._QUIET_MAX
+
+
+# ------------------------------------------------------------- the walk as first written
+
+
+def _plain_hint_free(resource: dict[str, Any]) -> bool:
+    """``_hint_free`` as first written: a call of ``_quiet`` for every text."""
+    get = resource.get
+    for key in ("code", "valueCodeableConcept", "method", "interpretation"):
+        value = get(key)
+        if value is None:
+            continue
+        for concept in value if isinstance(value, list) else [value]:
+            if not isinstance(concept, dict):
+                continue  # concept_text gives None, and there are no codings
+            text = concept.get("text")
+            if isinstance(text, str) and not context._quiet(text):
+                return False
+            for coding in as_list(concept.get("coding")):
+                if isinstance(coding, dict):
+                    # ``_texts`` reads str(code or ""): a falsy code adds "", anything else
+                    # that is not a str is left to it.
+                    code, display = coding.get("code"), coding.get("display")
+                    if (code and not context._quiet(code)) or (
+                        display and not context._quiet(display)
+                    ):
+                        return False
+    string = get("valueString")
+    if isinstance(string, str) and not context._quiet(string):
+        return False
+    for note in as_list(get("note")):
+        text = note.get("text") if isinstance(note, dict) else None
+        if isinstance(text, str) and not context._quiet(text):
+            return False
+    for specimen in as_list(get("specimen")):
+        shown = specimen.get("display") if isinstance(specimen, dict) else None
+        if isinstance(shown, str) and not context._quiet(shown):
+            return False
+    return True
+
+
+@settings(max_examples=3000)
+@given(_OBSERVATION)
+def test_generated_observations_walk_as_first_written(resource: dict[str, Any]) -> None:
+    try:
+        plain = _plain_hint_free(resource)
+    except (AttributeError, TypeError):  # an odd element the walk cannot read
+        return
+    assert _hint_free(resource) is plain
+    assert _hint_free(resource) is plain  # its texts now remembered
+
+
+def test_chart_observations_walk_as_first_written() -> None:
+    for _, resource in RESOURCES:
+        assert _hint_free(resource) is _plain_hint_free(resource)

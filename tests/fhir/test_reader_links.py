@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from bench import charts
 from hooks.fhir import codes
 from hooks.fhir.chart import collect
-from hooks.fhir.read import Links, _relative, as_list, extension_refs, links, reference
+from hooks.fhir.read import (
+    Links,
+    _relative,
+    as_list,
+    extension_refs,
+    links,
+    reference,
+    shared_links,
+)
 from tests.fhir.test_reader_shortcuts import _split_reference, reference_texts
 from tests.fhir.test_shape import CHARTS, RESOURCES
 
@@ -94,24 +102,88 @@ _EXTENSION = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=400)
-@given(
-    st.fixed_dictionaries(
-        {},
-        optional={
-            "focus": _ELEMENT,
-            "derivedFrom": _ELEMENT,
-            "hasMember": _ELEMENT,
-            "specimen": _ELEMENT,
-            "extension": st.one_of(st.none(), _EXTENSION, st.lists(_EXTENSION, max_size=3)),
-        },
-    )
+_OBSERVATION = st.fixed_dictionaries(
+    {},
+    optional={
+        "focus": _ELEMENT,
+        "derivedFrom": _ELEMENT,
+        "hasMember": _ELEMENT,
+        "specimen": _ELEMENT,
+        "extension": st.one_of(st.none(), _EXTENSION, st.lists(_EXTENSION, max_size=3)),
+    },
 )
+# Observations of one chart: most focus on one reference and carry nothing else; some also
+# carry one other link element, or are anything at all.
+_FOCUSED = st.one_of(
+    st.builds(lambda element: {"focus": [element]}, _READABLE),
+    st.builds(
+        lambda element, key, other: {"focus": [element], key: other},
+        _READABLE,
+        st.sampled_from(["derivedFrom", "hasMember", "specimen"]),
+        _ELEMENT,
+    ),
+    st.builds(
+        lambda element, other: {"focus": [element], "extension": other},
+        _READABLE,
+        st.one_of(_EXTENSION, st.lists(_EXTENSION, max_size=2)),
+    ),
+    _OBSERVATION,
+)
+
+
+@settings(max_examples=400)
+@given(_OBSERVATION)
 def test_generated_observations_link_as_the_plain_reading_links_them(
     resource: dict[str, Any],
 ) -> None:
     aliases = {"urn:uuid:1": "Condition/c9"}
     assert links(resource, aliases) == _plain_links(resource, aliases)
+
+
+def test_links_shared_in_a_chart_are_the_plain_reading() -> None:
+    seen = 0
+    bench = [(f"bench {n}", f"bench-chart-{n}", _bench(n)) for n in range(40)]
+    for name, patient, resources in [*CHARTS, *bench]:
+        data = collect(patient, resources, validate_all=False)
+        known: dict[str, Links] = {}  # one chart's
+        for ref, resource in data.resources.items():
+            if ref.startswith("Observation/"):
+                shared = shared_links(resource, data.aliases, known)
+                assert shared == _plain_links(resource, data.aliases), name
+                seen += 1
+    assert seen > 500
+
+
+@settings(max_examples=400)
+@given(st.lists(_FOCUSED, max_size=6))
+def test_generated_charts_share_links_as_the_plain_reading_links_them(
+    resources: list[dict[str, Any]],
+) -> None:
+    aliases = {"urn:uuid:1": "Condition/c9"}
+    known: dict[str, Links] = {}
+    for resource in resources:
+        assert shared_links(resource, aliases, known) == _plain_links(resource, aliases)
+
+
+def test_only_a_lone_focus_is_shared() -> None:
+    focus = {"focus": [{"reference": "Condition/c1"}]}
+    known: dict[str, Links] = {}
+    for other in [
+        {},
+        {"specimen": {"reference": "Specimen/s1"}},
+        {"derivedFrom": [{"reference": "Observation/o1"}]},
+        {"hasMember": [{"reference": "Observation/o2"}]},
+        {
+            "extension": [
+                {
+                    "url": codes.RELATED_CONDITION_EXTENSION,
+                    "valueReference": {"reference": "Condition/c2"},
+                }
+            ]
+        },
+    ]:
+        resource = focus | other
+        assert shared_links(resource, {}, known) == _plain_links(resource, {}), other
 
 
 def test_focus_comes_before_the_related_condition_extension() -> None:

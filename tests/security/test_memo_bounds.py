@@ -22,7 +22,7 @@ from bench import charts
 from cds import histology
 from cds.numbers import MEMO_KEY_MAX
 from hooks.cards import markdown, treatment
-from hooks.fhir import codes, conditions, context, read, shape, triage, writeback
+from hooks.fhir import codes, conditions, context, read, readings, shape, triage, writeback
 from hooks.fhir.text import MEMO_TEXT_MAX
 from hooks.services.staging import stage_patient
 from tests.service.conftest import prefetched_resources
@@ -156,3 +156,24 @@ def test_identifier_material_formats_keep_no_long_text() -> None:
     assert material(long)() == writeback.direct_tumor_material(changed)
     assert not kept(writeback._remembered_format, material(long))
     assert kept(writeback._remembered_format, material(short))
+
+
+@pytest.mark.parametrize(
+    ("feature", "observation"),
+    [
+        ("grade", lambda text: {"valueCodeableConcept": {"text": text}}),
+        ("t", lambda text: {"valueString": text}),
+        ("histology", lambda text: {"valueCodeableConcept": {"coding": [{"display": text}]}}),
+        ("size", lambda text: {"valueQuantity": {"value": 12, "unit": text}}),
+    ],
+)
+def test_observation_readings_are_not_kept_when_their_texts_are_long(
+    feature: str, observation: Callable[[str], dict[str, Any]]
+) -> None:
+    short, long = texts("high grade")
+    for text, remembered in ((short, True), (long, False)):
+        resource = observation(text)
+        direct = read.read_value(resource, feature)
+        assert readings.reading(resource, feature, read.read_value) == direct
+        key = readings._KEYS[feature](resource)
+        assert (key is not None and key in readings._readings) is remembered
