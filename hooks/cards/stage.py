@@ -121,11 +121,6 @@ def _where(*sources: Source | None) -> str:
     return _where_found(found)
 
 
-def direct_where(*sources: Source | None) -> str:
-    """``_where`` without its shortcuts (the reference the tests compare with)."""
-    return _where_found(list({s.reference: s for s in sources if s is not None}.values()))
-
-
 def _where_found(found: list[Source]) -> str:
     if not found:
         return "not recorded"

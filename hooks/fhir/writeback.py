@@ -418,33 +418,6 @@ def accepted_observations(resources: Iterable[Mapping[str, Any]]) -> dict[str, s
     return out
 
 
-def direct_accepted_observations(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """``accepted_observations`` as written before its plain loops (their tests' reference)."""
-    out: dict[str, str] = {}
-    for resource in resources:
-        if type(resource) is not dict and not isinstance(resource, Mapping):
-            continue  # (the dict test first: the Mapping ABC test is slow)
-        if resource.get("resourceType") != "Observation" or not isinstance(resource.get("id"), str):
-            continue
-        idents = resource.get("identifier")
-        meta = resource.get("meta")
-        tag_list = meta.get("tag") if isinstance(meta, dict) else None
-        if not idents and not tag_list:
-            continue  # most Observations: neither an identifier nor a tag to look at
-        ours = isinstance(idents, list) and any(
-            isinstance(i, dict) and i.get("system") == IDENTIFIER_SYSTEM for i in idents
-        )
-        found = {
-            t.get("code")
-            for t in tag_list or ()
-            if isinstance(t, dict) and t.get("system") == TAG_SYSTEM
-        }
-        if ours or TAG_ACCEPTED in found:
-            kind = CONVENTION if TAG_CONVENTION in found else ACCEPTED
-            out[f"Observation/{resource['id']}"] = kind
-    return out
-
-
 def mark_accepted(tumor: PrimaryTumor, ours: Mapping[str, str]) -> PrimaryTumor:
     """``tumor`` with the sources that are our own accepted Observations marked as such."""
     if not ours or not any(s.reference in ours for s in tumor.sources.values()):
