@@ -77,9 +77,7 @@ def extract(
     findings: dict[str, Finding] = {}
     obs_links: dict[str, Links] = {}
     focused: dict[str, Links] = {}  # the Links of each single focus reference of this chart
-    for ref, resource in data.resources.items():
-        if not ref.startswith("Observation/"):
-            continue
+    for ref, resource in data.observations.items():
         feature = feature_of(resource.get("code"))
         panel = feature is None and bool(resource.get("hasMember"))  # e.g. tumor morphology
         if (feature is None and not panel) or not usable(ref):
@@ -99,8 +97,10 @@ def extract(
     # Observations naming either belong to it.
     merged = clinical.duplicates(primaries, infos, data.resources) if len(primaries) > 1 else {}
     primaries = [ref for ref in primaries if ref not in merged]
-    for obs, linked in targets.items():
-        targets[obs] = {merged.get(c, c) for c in linked}
+    if merged:  # else every set stays as read (extract of a bench chart: with the typed walks
+        # of chart.collect and attach's shortcuts, 2.35 to 2.18 million instructions)
+        for obs, linked in targets.items():
+            targets[obs] = {merged.get(c, c) for c in linked}
     others = [ref for ref, info in infos.items() if info.kind is Kind.OTHER_CANCER]
     unlinked = [
         ref
@@ -155,8 +155,8 @@ def _classify_conditions(
     read at all (``conditions.opaque_code``); negated or suspected metastases are noted."""
     infos: dict[str, ConditionInfo] = {}
     unread_conditions: list[str] = []
-    for ref, resource in data.resources.items():
-        if ref.startswith("Condition/") and usable(ref):
+    for ref, resource in data.conditions.items():
+        if usable(ref):
             verdict = triage.read(resource)
             if verdict.info.kind is not Kind.NONE:
                 infos[ref] = verdict.info

@@ -115,7 +115,9 @@ def feature_of(concept: Any) -> tuple[str, str] | None:
     if not isinstance(concept, dict):
         return None
     found = None
-    for c in as_list(concept.get("coding")):
+    coding = concept.get("coding")
+    # The list itself, not a call of ``as_list`` (one call less per Observation).
+    for c in coding if type(coding) is list else as_list(coding):
         if isinstance(c, dict):
             code = c.get("code")
             if isinstance(code, str) and code:
@@ -134,7 +136,8 @@ def first_code(concept: Any) -> str | None:
     instructions)."""
     if not isinstance(concept, dict):
         return None
-    for c in as_list(concept.get("coding")):
+    coding = concept.get("coding")
+    for c in coding if type(coding) is list else as_list(coding):
         if isinstance(c, dict):
             code = c.get("code")
             if isinstance(code, str) and code:
