@@ -390,7 +390,7 @@ def accepted_observations(resources: Iterable[Mapping[str, Any]]) -> dict[str, s
     for resource in resources:
         if type(resource) is not dict and not isinstance(resource, Mapping):
             continue  # (the dict test first: the Mapping ABC test is slow)
-        if resource.get("resourceType") != "Observation" or not isinstance(resource.get("id"), str):
+        if resource.get("resourceType") != "Observation":
             continue
         idents = resource.get("identifier")
         meta = resource.get("meta")
@@ -399,22 +399,27 @@ def accepted_observations(resources: Iterable[Mapping[str, Any]]) -> dict[str, s
             continue  # most Observations: neither an identifier nor a tag to look at
         # Plain loops, not a generator and a set comprehension per Observation (most charts'
         # Observations carry the lab's identifier and no tag): 93,000 -> 59,000 instructions
-        # per bench chart.
+        # per bench chart; the id read and the set of tags made only when needed: 59,000 ->
+        # 45,500.
         ours = False
         if isinstance(idents, list):
             for ident in idents:
                 if isinstance(ident, dict) and ident.get("system") == IDENTIFIER_SYSTEM:
                     ours = True
                     break
-        found = set()
         if tag_list:
+            if not isinstance(resource.get("id"), str):
+                continue  # before the tags are read, as before (an odd tag code may raise)
+            found = set()
             for tag in tag_list:
                 if isinstance(tag, dict) and tag.get("system") == TAG_SYSTEM:
                     found.add(tag.get("code"))
-        if ours or TAG_ACCEPTED in found:
-            out[f"Observation/{resource['id']}"] = (
-                CONVENTION if TAG_CONVENTION in found else ACCEPTED
-            )
+            if ours or TAG_ACCEPTED in found:
+                out[f"Observation/{resource['id']}"] = (
+                    CONVENTION if TAG_CONVENTION in found else ACCEPTED
+                )
+        elif ours and isinstance(resource.get("id"), str):
+            out[f"Observation/{resource['id']}"] = ACCEPTED
     return out
 
 

@@ -348,3 +348,12 @@ def test_the_plan_is_the_plan_as_first_written() -> None:
                 assert writeback.direct_plan(both) == plan_as_first_written(both)
                 checked += 1
     assert checked >= 200
+
+
+def test_an_unhashable_tag_code_of_a_resource_without_id_is_skipped_as_it_was() -> None:
+    tag = {"system": writeback.TAG_SYSTEM, "code": []}
+    bad = [
+        {"resourceType": "Observation", "id": 7, "meta": {"tag": [tag]}},
+        {"resourceType": "Observation", "identifier": [{"system": writeback.IDENTIFIER_SYSTEM}]},
+    ]
+    assert writeback.accepted_observations(bad) == direct_accepted_observations(bad) == {}
