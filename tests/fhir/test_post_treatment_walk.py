@@ -60,6 +60,7 @@ def test_generated_observations_read_as_the_direct_reading(resource: dict[str, A
     if _hint_free(resource):
         assert direct is None
     assert context.post_treatment(resource) == direct
+    assert context.post_treatment(resource) == direct  # now possibly remembered (fhir/context.py)
 
 
 def test_chart_observations_read_as_the_direct_reading() -> None:
