@@ -19,7 +19,6 @@ transaction Bundle with ``urn:uuid`` full URLs and references.
 from __future__ import annotations
 
 import html
-import operator
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
@@ -330,7 +329,7 @@ def _stage_observation(
 ) -> JSONDict:
     said, shown = _stage_texts(tumor, assessment)
     resource = observation(said, "stage", shown)
-    derived = _input_references(tumor)
+    derived = [{"reference": r} for r in tumor.input_references]
     if derived:
         resource["derivedFrom"] = derived
     return resource
@@ -386,18 +385,6 @@ def _stage_texts(tumor: PrimaryTumor, assessment: Assessment) -> tuple[Texts, st
             _STAGE_TEXTS.clear()
         _STAGE_TEXTS[key] = found
     return found
-
-
-_REFERENCE = operator.attrgetter("reference")
-
-
-def _input_references(tumor: PrimaryTumor) -> list[JSONDict]:
-    """``derivedFrom`` of ``tumor.input_references``: the references gathered in C."""
-    return [
-        {"reference": r}
-        for r in sorted({*map(_REFERENCE, tumor.sources.values())})
-        if r.startswith("Observation/")
-    ]
 
 
 def _grade_observation(

@@ -7,6 +7,7 @@ their sources and emitted Observations can point back at them (``derivedFrom``).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -18,6 +19,9 @@ class Classification(StrEnum):
 
     CLINICAL = "c"
     PATHOLOGIC = "p"
+
+
+_REFERENCE = operator.attrgetter("reference")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,7 @@ class PrimaryTumor:
     @property
     def input_references(self) -> tuple[str, ...]:
         """Every Observation the inputs rest on, for ``derivedFrom`` (stable order)."""
-        refs = {s.reference for s in self.sources.values()}
+        refs = {*map(_REFERENCE, self.sources.values())}  # gathered in C
         return tuple(sorted(r for r in refs if r.startswith("Observation/")))
 
 

@@ -1,6 +1,6 @@
 """The shortcuts in the write-back Observations give exactly what the direct computation
 gives: the stage group's texts remembered per clinical picture (``hooks.fhir.emit._stage_texts``),
-``derivedFrom`` gathered in C (``_input_references``), the concepts kept as templates and copied
+the concepts kept as templates and copied
 (never shared between two responses), and the identifier material
 (``hooks.fhir.writeback.tumor_material_text``) with references and dates of every kind of
 character, first built and then from its remembered format."""
@@ -59,13 +59,6 @@ def test_stage_texts_follow_each_thing_they_rest_on() -> None:
     said = [emit._stage_texts(t, x) for t, x in variants]
     assert said == [emit.stage_texts(t, x) for t, x in variants]
     assert len({repr(s) for s in said}) == len(said)
-
-
-def test_derived_from_is_the_tumors_input_references() -> None:
-    for report in _reports():
-        tumor = report.tumor
-        expected = [{"reference": r} for r in tumor.input_references]
-        assert emit._input_references(tumor) == expected
 
 
 def _emit(report: TumorReport) -> list[dict[str, Any]]:
