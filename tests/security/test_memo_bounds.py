@@ -177,3 +177,17 @@ def test_observation_readings_are_not_kept_when_their_texts_are_long(
         assert readings.reading(resource, feature, read.read_value) == direct
         key = readings._KEYS[feature](resource)
         assert (key is not None and key in readings._readings) is remembered
+
+
+def test_post_treatment_free_elements_are_not_kept_when_long() -> None:
+    # The key is the JSON of the elements read (about 60 bytes around the text here): a text
+    # that fits the key bound is kept, one that makes the key longer than it is not.
+    bound = context._ELEMENTS_KEY_MAX
+    for size, remembered in ((bound - 200, True), (bound + 1, False)):
+        text = ("tumor size " + uuid.uuid4().hex + " ") * (size // 44 + 1)
+        observation = {"resourceType": "Observation", "code": {"text": text[:size]}}
+        for _ in range(2):  # the second may be answered from the memory
+            assert context.post_treatment(observation) is None
+        key = context._elements_key(observation)
+        assert key is not None
+        assert (key in context._QUIET_ELEMENTS) is remembered
