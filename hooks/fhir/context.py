@@ -121,7 +121,9 @@ _ELEMENT_KEYS: Final = (
 #: when full).
 _QUIET_ELEMENTS: set[bytes] = set()
 _QUIET_ELEMENTS_MAX = 4096
-_ELEMENTS_KEY_MAX = 2048  # bytes: longer elements are read, not remembered
+# bytes: longer elements are read, not remembered (as every memory keyed on chart text: no text
+# over MEMO_TEXT_MAX characters is kept, tests/security/test_memo_bounds.py)
+_ELEMENTS_KEY_MAX = MEMO_TEXT_MAX
 
 
 def _elements_key(resource: JSON) -> bytes | None:
