@@ -9,7 +9,7 @@ from functools import lru_cache
 from cds.model import Status, TreatmentOption
 from hooks.cards import plain
 from hooks.cards.common import INFO_OVERRIDE_REASONS_WIRE, TREATMENT_SOURCE_WIRE, NewUuid
-from hooks.cards.markdown import DISCLAIMER, md, summary
+from hooks.cards.markdown import DISCLAIMER, md, md_once, summary
 from hooks.cards.option_keys import Numbered, numbered
 from hooks.fhir.model import TumorReport
 
@@ -25,7 +25,7 @@ def notes_card(report: TumorReport, *, new_uuid: NewUuid) -> plain.WireCard | No
             "- Part of the data is preliminary (not final): recheck when the final "
             "report is available."
         )
-    lines += [f"- {md(note)}" for note in tumor.notes]
+    lines += [f"- {md_once(note)}" for note in tumor.notes]  # each names the chart's resources
     if not lines:
         return None
     body = ["Notes for this tumor:", "", *lines, "", DISCLAIMER]

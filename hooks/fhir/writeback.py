@@ -353,9 +353,15 @@ def direct_tumor_material(tumor: PrimaryTumor) -> str:
     return f"{fields!r}, {sources!r}"
 
 
+_TAG: Final = {c: {"system": TAG_SYSTEM, "code": c, "display": d} for c, d in TAG_DISPLAY.items()}
+
+
 def tags(convention: bool) -> list[dict[str, str]]:
-    codes_ = [TAG_ACCEPTED, TAG_CONVENTION] if convention else [TAG_ACCEPTED]
-    return [{"system": TAG_SYSTEM, "code": c, "display": TAG_DISPLAY[c]} for c in codes_]
+    """``meta.tag`` of an Observation we write: fresh copies of the two tags made once (a list
+    comprehension of dict literals cost 0.3 us an Observation)."""
+    if convention:
+        return [_TAG[TAG_ACCEPTED].copy(), _TAG[TAG_CONVENTION].copy()]
+    return [_TAG[TAG_ACCEPTED].copy()]
 
 
 def label(report: TumorReport, p: Plan) -> str:
