@@ -20,7 +20,7 @@ from hooks.cards.factory import CardFactory
 from hooks.cards.markdown import DISCLAIMER, md
 from hooks.fhir.model import TumorReport
 from hooks.services.registry import Pipeline
-from hooks.services.responses import Template, build_template
+from hooks.services.responses import Build, Template, build_template, direct_response
 from hooks.web.wire import Card
 
 #: How many left-out Conditions the card names before "and N more".
@@ -143,10 +143,13 @@ def staged_template(
     *,
     launch_url: str | None = None,
     observe: Callable[[list[TumorReport]], None] | None = None,
+    once: tuple[Callable[[], str], str] | None = None,
 ) -> Template:
     """Stage the chart and build its response template within ``limits`` (CPU work: the app
     runs it in a worker thread). ``launch_url`` is the worksheet's SMART launch URL for the
-    cards; ``observe`` sees the staged reports (metrics)."""
+    cards; ``observe`` sees the staged reports (metrics). With ``once`` (the id source and the
+    effective time of one request), the response of that request is built directly instead
+    (``hooks.services.responses.direct_response``)."""
     extraction, reports = steps.stage(patient_id, resources)
     left_out = extraction.left_out
     if len(reports) > limits.max_primaries:  # an injected pipeline that does not stop early
@@ -169,11 +172,13 @@ def staged_template(
         cards = factory.wire_cards(extraction, reports)
         return bounded_wire_cards(cards, new_id, left_out=left_out, limits=limits)
 
-    template = build_template(build, notes=len(extraction.notes))
+    def respond(cards: Build) -> Template:
+        if once is None:
+            return build_template(cards, notes=len(extraction.notes))
+        return direct_response(cards, len(extraction.notes), *once)
+
+    template = respond(build)
     size = template.size
     if size > limits.max_response_bytes:
-        return build_template(
-            lambda new_id, _: [left_out_wire(new_id, too_large=size, limits=limits)],
-            notes=template.notes,
-        )
+        return respond(lambda new_id, _: [left_out_wire(new_id, too_large=size, limits=limits)])
     return template

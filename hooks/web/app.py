@@ -278,11 +278,12 @@ def _install_routes(
         steps = get_pipeline()
         patient_id = hook_request.context.patientId
         effective = clock().isoformat(timespec="seconds").replace("+00:00", "Z")
-        # A chart answered before is answered from its remembered template
-        # (hooks.services.responses). Staging and card building are CPU work, bounded per call
-        # (hooks.services.bounds) and run in a worker thread, a few at a time, so that a large
-        # chart never stalls the event loop: health checks and other patients are still served.
-        key = chart_key(patient_id, resources)
+        # A chart answered before is answered from its remembered template; a patient's first
+        # chart is built directly, without a key or a template (hooks.services.responses).
+        # Staging and card building are CPU work, bounded per call (hooks.services.bounds) and
+        # run in a worker thread, a few at a time, so that a large chart never stalls the event
+        # loop: health checks and other patients are still served.
+        key = chart_key(patient_id, resources) if responses.asked_before(patient_id) else None
         template = responses.get(key) if key is not None else None
         if template is None:
             stage = functools.partial(
@@ -293,6 +294,7 @@ def _install_routes(
                 work,
                 launch_url=launch_url(cfg),
                 observe=metrics.observe_staging,
+                once=None if key is not None else (uuid_factory, effective),
             )
             # A chart of ordinary size takes a millisecond or two: staged inline, since handing
             # it to a thread costs more than that under the GIL (measured: about a sixth of the

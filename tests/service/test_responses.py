@@ -20,7 +20,7 @@ from cds.assess import assess
 from hooks.cards.factory import CardFactory
 from hooks.fhir.emit import staging_observations as emit
 from hooks.fhir.model import TumorReport
-from hooks.services.responses import ResponseMemory, build_template
+from hooks.services.responses import ResponseMemory, build_template, direct_response
 from hooks.services.staging import stage_patient
 from hooks.web.app import _uuid4
 from hooks.web.settings import Settings
@@ -88,6 +88,10 @@ def test_render_gives_the_bytes_of_a_direct_build(case: Path) -> None:
     # The card metrics' counts are the cards' indicators in the response.
     shown = Counter(card["indicator"] for card in orjson.loads(direct)["cards"])
     assert dict(template.indicators) == shown
+    # A patient's first request is built with its real ids: the same bytes and counts.
+    once = direct_response(build, len(extraction.notes), sequential_uuid_factory(), when)
+    assert once.render(sequential_uuid_factory(), "1999-01-01T00:00:00Z") == direct
+    assert (once.once, once.notes, once.indicators) == (True, template.notes, template.indicators)
 
 
 @pytest.mark.anyio
@@ -180,3 +184,57 @@ def test_service_ids_are_canonical_random_uuids() -> None:
         assert parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
         assert str(parsed) == text
+
+
+@pytest.mark.anyio
+async def test_a_patients_first_chart_is_built_directly_and_kept_from_the_second(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hooks.web import app as web  # noqa: PLC0415
+
+    keys: list[str] = []
+    built: list[bool] = []
+    real_key, real_stage = web.chart_key, web.staged_template
+
+    def counting_key(patient_id: str, resources: Any) -> bytes | None:
+        keys.append(patient_id)
+        return real_key(patient_id, resources)
+
+    def counting_stage(*args: Any, **kwargs: Any) -> Any:
+        built.append(kwargs["once"] is not None)
+        return real_stage(*args, **kwargs)
+
+    monkeypatch.setattr(web, "chart_key", counting_key)
+    monkeypatch.setattr(web, "staged_template", counting_stage)
+    async with app_client(settings=settings, uuid_factory=sequential_uuid_factory()) as client:
+        answers = [await client.post(URL, json=staged_request()) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    # first: built directly, no key; second: keyed, built as a template and kept; third: kept
+    assert built == [True, False]
+    assert len(keys) == 2
+    texts = [numbered(a.text) for a in answers]
+    assert texts[0] == texts[1] == texts[2]
+    ids = [ids_in(a.text) for a in answers]
+    assert ids[0]
+    assert not set(ids[0]) & set(ids[1])
+    assert not set(ids[1]) & set(ids[2])
+
+
+def test_patients_asked_for_are_remembered_least_recent_first_and_bounded() -> None:
+    memory = ResponseMemory(kept=2)
+    assert [memory.asked_before(p) for p in ("a", "b", "a", "c")] == [False, False, True, False]
+    assert memory.asked_before("b") is False  # forgotten: "a" was asked for after it
+    assert memory.asked_before("c") is True
+    long_id = "x" * 2000  # not kept: longer than any FHIR id
+    assert [memory.asked_before(long_id) for _ in range(2)] == [False, False]
+
+
+def test_a_response_built_with_real_ids_is_never_remembered() -> None:
+    once = direct_response(lambda new_id, when: two_cards(new_id, "x"), 0, _uuid4, "now")
+    with pytest.raises(ValueError, match="one request only"):
+        ResponseMemory().put(b"key", once)
+
+
+def test_a_direct_build_refuses_ids_that_are_not_unique() -> None:
+    with pytest.raises(RuntimeError, match="not unique"):
+        direct_response(lambda new_id, when: two_cards(new_id, "x"), 0, lambda: "same", "now")
