@@ -218,9 +218,25 @@ def effective(resource: JSON) -> tuple[str | None, datetime | None]:
     # Most Observations have effectiveDateTime: the others are read only when it is not a date
     # (extract of a bench chart: 4.42 to 4.40 million instructions). The period is read first, as
     # before: a period that is not an object raises here whatever else the resource says.
-    period = resource.get("effectivePeriod") or {}
-    end, start = period.get("end"), period.get("start")
-    raw = resource.get("effectiveDateTime")
+    get = resource.get
+    period = get("effectivePeriod")
+    if period is None:  # most Observations: no period, nothing of it to read
+        end = start = None
+    else:
+        period = period or {}
+        end, start = period.get("end"), period.get("start")
+    raw = get("effectiveDateTime")
+    # An aware date-time text (the commonest effectiveDateTime) is parsed here, as parse_when
+    # parses a text of more than 7 characters, without its call; anything else goes through it
+    # (with the builders of this round: extract of a bench chart 2.150 to 2.123 million
+    # instructions, stage 2.40 to 2.340).
+    if type(raw) is str and len(raw) > 7:
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo:
+            return raw, moment
     when = parse_when(raw)
     if when is not None:
         return str(raw), when

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cds.frozen import builder
+from cds.frozen import builder, every_field_builder
 from cds.interval import Interval
 from cds.model import Stage, TumorInputs
 from hooks.fhir import codes, conditions, metastases
@@ -47,6 +47,9 @@ CORE_NAMES = {
 # Assessment and Extraction: extract of a bench chart 3.48 to 3.47 million instructions, stage
 # 4.03 to 3.98).
 _new_inputs = builder(TumorInputs)
+# Every field given, through its slots: one per tumor, 19 fields (not the frozen __init__'s
+# object.__setattr__ per field).
+_new_tumor = every_field_builder(PrimaryTumor)
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     if preliminary:
         notes.append("Rests on preliminary data: " + ", ".join(sorted(set(preliminary))) + ".")
     inputs = _inputs(values, unread_sources, conditions.recurrent(resource))
-    return PrimaryTumor(
+    return _new_tumor(
         condition=ref,
         description=conditions.description(
             resource,
