@@ -85,8 +85,16 @@ def latest(candidates: Sequence[Finding]) -> Finding | None:
     if len(usable) < 2:
         return usable[0] if usable else None
     pool = [f for f in usable if f.final] or usable
-    order = {id(f): i for i, f in enumerate(usable)}
-    return max(pool, key=lambda f: (f.when or _OLDEST, order[id(f)]))
+    # ``max(pool, key=lambda f: (f.when or _OLDEST, index of f in usable))`` by one loop: pool
+    # keeps the order of usable, so of equal times the later wins (``>=``), with no dict of
+    # indexes nor a key call per value (tests/fhir/test_latest.py compares the two).
+    chosen = pool[0]
+    newest = chosen.when or _OLDEST
+    for f in pool[1:]:
+        when = f.when or _OLDEST
+        if when >= newest:
+            chosen, newest = f, when
+    return chosen
 
 
 # ---------------------------------------------------------------------------- basics

@@ -75,7 +75,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     # ``_classification``: extract of a bench chart, 3.185 to 3.167 million instructions).
     also = tuple(d for d, kept in context.merged.items() if kept == ref) if context.merged else ()
     notes.extend(_merged_note(ref, also))
-    onset = conditions.onset(resource)
+    onset, onset_at = conditions.onset_when(resource)  # parse_when(onset), read once
     verified = conditions.verification(resource)
     condition_final = verified in (None, "confirmed")
     condition_status = verified
@@ -89,7 +89,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
                 value=info.morphology,
                 source=new_source(ref, onset, verified, code_text),
                 final=condition_final,
-                when=parse_when(onset),
+                when=onset_at,
                 problems=info.problems,
             ),
         )
