@@ -52,7 +52,7 @@ _new_inputs = builder(TumorInputs)
 _new_tumor = every_field_builder(PrimaryTumor)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Context:
     """Everything extraction found for the patient, shared by the tumors it builds."""
 
@@ -64,6 +64,10 @@ class Context:
     findings: dict[str, Finding]
     owner: dict[str, str]
     merged: dict[str, str]  # duplicate Condition -> the Condition it was merged into
+
+
+# Built through its slots, not its frozen __init__ (cds.frozen): one per chart.
+new_context = builder(Context)
 
 
 def tumor(context: Context, ref: str) -> PrimaryTumor:
