@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cds import assess
-from cds.model import M, N, Stage, Status
+from cds.model import FnclccScores, M, N, Stage, Status
 from hooks.fhir.chart import Chart
 from hooks.fhir.tumor import Context, new_context
 
@@ -43,3 +43,17 @@ def test_the_slot_built_staged_is_the_init_one() -> None:
 def test_the_slot_built_context_is_the_init_one() -> None:
     args = (Chart(), {}, ["Condition/a"], [], [], {}, {"Observation/o": "Condition/a"}, {})
     _same(new_context(*args), Context(*args))
+
+
+_SCORE = [None, 0, 1, 2, 3]
+
+
+def test_the_fnclcc_total_is_the_sum_of_known_parts() -> None:
+    for d in _SCORE:
+        for m in _SCORE:
+            for n in _SCORE:
+                parts = (d, m, n)
+                plain = None if any(p is None for p in parts) else sum(p for p in parts if p)
+                total = FnclccScores(d, m, n).total
+                assert total == plain
+                assert type(total) is type(plain)
