@@ -86,6 +86,10 @@ def _t_values_at(site: SiteGroup, t: TResult, inputs: TumorInputs) -> tuple[T, .
 _new_assessment = builder(Assessment)
 
 
+_N_BY_VALUE: dict[str, N] = {member.value: member for member in N}
+_M_BY_VALUE: dict[str, M] = {member.value: member for member in M}
+
+
 @dataclass(frozen=True, slots=True)
 class _Staged:
     stage: Stage | None
@@ -94,6 +98,10 @@ class _Staged:
     alternatives: tuple[Stage, ...]
     why: str  # why no stage, for the treatment notes
     collapsed: bool = False  # every remaining possibility gives one stage group
+
+
+# Built through its slots, not its frozen __init__ (cds.frozen): one per tumor.
+_new_staged = builder(_Staged)
 
 
 def _stage(
@@ -110,7 +118,7 @@ def _stage(
     grades = grade.options or (GRADES_IF_UNKNOWN if grade.grade is Grade.GX else (grade.grade,))
     if scope.scope in NOT_STAGED_SCOPES:
         why = "AJCC 8 gives no stage group for this tumor"
-        return _Staged(None, Status.NOT_APPLICABLE, scope.reason, (), why)
+        return _new_staged(None, Status.NOT_APPLICABLE, scope.reason, (), why)
     if inputs.site is None:
         found: set[Stage] = set()
         for site in staged_sites():
@@ -123,7 +131,7 @@ def _stage(
                 explanation=SITE_UNKNOWN_REASON,
             )
         )
-        return _Staged(
+        return _new_staged(
             None,
             Status.INSUFFICIENT_DATA,
             SITE_UNKNOWN_REASON,
@@ -135,12 +143,12 @@ def _stage(
         trace.extend(result.trace)
         site_name = site_row(inputs.site).text("name")
         why = f"AJCC 8 has no stage groups for sarcomas of the {site_name}"
-        return _Staged(result.stage, result.status, result.reason, (), why)
+        return _new_staged(result.stage, result.status, result.reason, (), why)
     why = "no stage group could be assigned with the data given"
     if t.t is not T.TX and grade.grade is not Grade.GX:
         result = stage_group(inputs.site, t.t, n, m, grade.grade)
         trace.extend(result.trace)
-        return _Staged(result.stage, result.status, result.reason, (), why)
+        return _new_staged(result.stage, result.status, result.reason, (), why)
     t_values = _t_values_at(inputs.site, t, inputs)
     possible = possible_stages([inputs.site], t_values, n, m, grades)
     if len(possible) == 1 and (t.options or grade.options):
@@ -161,7 +169,7 @@ def _stage(
                     ),
                 )
             )
-        return _Staged(possible[0], Status.STAGED, None, (), why, collapsed=True)
+        return _new_staged(possible[0], Status.STAGED, None, (), why, collapsed=True)
     if len(t.options) > 1 or (grade.options and Grade.G1 not in grade.options):
         # GX's AJCC grouping with G1 does not apply when G1 is excluded, nor a T from a size
         # interval: the stage group is one of the alternatives.
@@ -178,10 +186,10 @@ def _stage(
                 explanation=reason,
             )
         )
-        return _Staged(None, Status.INSUFFICIENT_DATA, reason, possible, why)
+        return _new_staged(None, Status.INSUFFICIENT_DATA, reason, possible, why)
     result = stage_group(inputs.site, t.t, n, m, grade.grade)
     trace.extend(result.trace)
-    return _Staged(result.stage, result.status, result.reason, possible, why)
+    return _new_staged(result.stage, result.status, result.reason, possible, why)
 
 
 def _treatment(
@@ -249,7 +257,10 @@ def assess(inputs: TumorInputs) -> Assessment:
     t = t_category(inputs.site, inputs.size_cm, inputs.t, size_range=inputs.size_range)
     n = n_category(inputs.n)
     m = m_category(inputs.m)
-    n_value, m_value = N(n.category), M(m.category)
+    # The members by their values, found in a dict, not by two Enum calls (an unknown value
+    # goes to the Enum call and raises as before).
+    n_value = _N_BY_VALUE.get(n.category) or N(n.category)
+    m_value = _M_BY_VALUE.get(m.category) or M(m.category)
     problems.extend(grade.problems)
     trace.extend(grade.trace)
     for part in (t, n, m):

@@ -11,6 +11,8 @@ equality, hash and repr; still frozen), built in about a third of the time (0.43
 
 Only for dataclasses with slots, every field in ``__init__``, no ``default_factory`` and no
 ``__post_init__``: ``builder`` refuses the others rather than build something different.
+``every_field_builder`` takes every field as an argument, no default: it serves a class with
+``default_factory`` fields (a PrimaryTumor per tumor) whose every field the caller gives.
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ _P = ParamSpec("_P")
 def builder(cls: Callable[_P, _T]) -> Callable[_P, _T]:
     """A function building ``cls`` from the arguments its ``__init__`` takes (typed as the class
     itself: mypy checks every call's arguments against the dataclass's fields)."""
+    return _builder(cls, every_field=False)
+
+
+def every_field_builder(cls: Callable[_P, _T]) -> Callable[_P, _T]:
+    """``builder`` with no default for any field (nor a factory's): every call gives each field
+    (a missing one is a TypeError, as for a required field of ``__init__``)."""
+    return _builder(cls, every_field=True)
+
+
+def _builder(cls: Callable[_P, _T], *, every_field: bool) -> Callable[_P, _T]:
     if not isinstance(cls, type):
         raise TypeError("a builder is made for a class")
     if not dataclasses.is_dataclass(cls) or "__slots__" not in cls.__dict__:
@@ -36,10 +48,11 @@ def builder(cls: Callable[_P, _T]) -> Callable[_P, _T]:
     params: list[str] = []
     body: list[str] = []
     for i, f in enumerate(dataclasses.fields(cls)):
-        if not f.init or f.default_factory is not dataclasses.MISSING or f.kw_only:
+        factory = f.default_factory is not dataclasses.MISSING and not every_field
+        if not f.init or factory or f.kw_only:
             raise TypeError(f"{cls.__name__}.{f.name}: only plain fields are built here")
         namespace[f"set_{i}"] = cls.__dict__[f.name].__set__
-        if f.default is dataclasses.MISSING:
+        if every_field or f.default is dataclasses.MISSING:
             params.append(f.name)
         else:
             namespace[f"default_{i}"] = f.default

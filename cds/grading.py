@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from cds.frozen import builder
 from cds.grade_sets import component_scores, possible_grades
 from cds.histology import Histology, read_histology
 from cds.model import (
@@ -46,6 +47,18 @@ TOTAL = table("fnclcc-grade")
 NOT_GRADED = table("fnclcc-not-graded")
 
 COMPONENTS = ("differentiation", "mitotic-count", "necrosis")
+
+# Built through their slots, not their frozen __init__ (cds.frozen): one of each per tumor.
+_new_scores = builder(FnclccScores)
+_new_grade = builder(GradeResult)
+_new_step = builder(TraceStep)
+
+
+# The not-graded row of a morphology: a pure function of the code and the table, looked up
+# once per code (keyword query and its checks every tumor otherwise).
+@lru_cache(maxsize=2048)
+def _not_graded(morphology: str) -> Row | None:
+    return NOT_GRADED.first(morphology=morphology)
 
 
 def _differentiation(
@@ -272,7 +285,7 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
     problems: list[Problem] = []
     trace: list[TraceStep] = []
 
-    not_graded = NOT_GRADED.first(morphology=histology.morphology) if histology else None
+    not_graded = _not_graded(histology.morphology) if histology else None
     differentiation = None if not_graded else _differentiation(inputs, histology, problems, trace)
     mitotic_set = component_scores(
         MITOTIC,
@@ -298,7 +311,7 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
         "mitotic-count": mitotic_set,
         "necrosis": necrosis_set,
     }
-    scores = FnclccScores(
+    scores = _new_scores(
         differentiation=differentiation,
         mitotic=mitotic_set[0] if mitotic_set and len(mitotic_set) == 1 else None,
         necrosis=necrosis_set[0] if necrosis_set and len(necrosis_set) == 1 else None,
@@ -328,7 +341,7 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
     elif recorded is not None:
         grade, basis = recorded, Basis.RECORDED
         trace.append(
-            TraceStep(
+            _new_step(
                 table="fnclcc-grade",
                 row=str(recorded),
                 source=TOTAL.source,
@@ -397,7 +410,7 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
                 field="grade",
             )
         )
-    return GradeResult(
+    return _new_grade(
         grade=grade,
         basis=basis,
         scores=scores,

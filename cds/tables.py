@@ -35,6 +35,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
 
+from cds.frozen import builder
 from cds.interval import Interval
 from cds.model import TraceStep
 
@@ -155,6 +156,8 @@ class Row:
 
 
 _MEMO_SIZE = 4096
+# Built through its slots, not its frozen __init__ (cds.frozen): Table.step, several per tumor.
+_new_step = builder(TraceStep)
 
 
 def _cell_matches(kind: str, cond: Condition, value: Query) -> bool:
@@ -308,7 +311,7 @@ class Table:
 
     def step(self, row: Row, explanation: str) -> TraceStep:
         """The trace step saying that ``row`` of this table decided something, and why."""
-        return TraceStep(table=self.id, row=row.key, source=self.source, explanation=explanation)
+        return _new_step(self.id, row.key, self.source, explanation)
 
 
 def _number(value: object, where: str) -> Decimal:

@@ -84,17 +84,20 @@ def collect(patient_id: str, items: Iterable[Mapping[str, Any]], validate_all: b
                     f"{ref} appears twice with different content; the first was used."
                 )
             continue
-        if (
-            _maybe_ignored(resource, resource_type)
-            and (status := _ignored_status(resource)) is not None
-        ):
+        observation = resource_type == "Observation"
+        maybe = (  # ``_maybe_ignored`` of an Observation, without its call
+            type(given := resource.get("status")) is not str or given in _SKIPPED_OBSERVATION
+            if observation
+            else _maybe_ignored(resource, resource_type)
+        )
+        if maybe and (status := _ignored_status(resource)) is not None:
             data.notes.append(f"{ref} is {status} and was ignored.")
             continue
         if validate_all and (reason := r4b.problem(resource)) is not None:
             data.notes.append(f"{ref} is not valid FHIR R4 and was skipped ({reason}).")
             continue
         data.resources[ref] = resource
-        if resource_type == "Observation":
+        if observation:
             data.observations[ref] = resource
         elif resource_type == "Condition":
             data.conditions[ref] = resource

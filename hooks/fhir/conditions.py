@@ -19,6 +19,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -350,13 +351,22 @@ def _laterality(resource: JSON) -> str | None:
 
 
 def onset(resource: JSON) -> str | None:
+    return onset_when(resource)[0]
+
+
+def onset_when(resource: JSON) -> tuple[str | None, datetime | None]:
+    """``onset(resource)`` and its time, ``parse_when`` of it (read once: a tumor dates its
+    histology by it)."""
     for key in ("onsetDateTime", "recordedDate"):
-        if parse_when(resource.get(key)) is not None:
-            return str(resource[key])
+        when = parse_when(resource.get(key))
+        if when is not None:
+            return str(resource[key]), when
     period = resource.get("onsetPeriod")
-    if isinstance(period, dict) and parse_when(period.get("start")) is not None:
-        return str(period["start"])
-    return None
+    if isinstance(period, dict):
+        when = parse_when(period.get("start"))
+        if when is not None:
+            return str(period["start"]), when
+    return None, None
 
 
 def recurrent(resource: JSON) -> bool:

@@ -36,7 +36,7 @@ from hooks.fhir.chart import Chart, collect, flatten, subject_of
 from hooks.fhir.conditions import ConditionInfo, Kind, site_words
 from hooks.fhir.model import Extraction
 from hooks.fhir.read import Finding, Links, feature_of, observation_finding, shared_links
-from hooks.fhir.tumor import Context, tumor
+from hooks.fhir.tumor import new_context, tumor
 
 __all__ = ["extract", "flatten", "subject_of"]
 
@@ -116,7 +116,7 @@ def extract(
 
     owner = attach(data, primaries=primaries, others=others, findings=findings, targets=targets)
     secondaries = [ref for ref, info in infos.items() if info.kind is Kind.SECONDARY]
-    context = Context(data, infos, primaries, others, secondaries, findings, owner, merged)
+    context = new_context(data, infos, primaries, others, secondaries, findings, owner, merged)
     tumors = tuple(tumor(context, ref) for ref in primaries[:max_primaries])
     if unread_conditions:  # each stage card names them: one may be a metastasis
         said = (

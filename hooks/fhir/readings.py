@@ -36,6 +36,8 @@ _KEPT = 4096  # readings remembered (a few hundred bytes each); forgotten all at
 _CODINGS_MAX = 8  # a value concept carries one or two codings: more are read directly
 _NUMBER_MAX = 64  # a number's text (cds.numbers.MEMO_KEY_MAX): longer is read directly
 
+_TEXT_TYPES = frozenset({str, type(None)})  # what a text element of a key may be
+
 _readings: dict[Hashable, Reading] = {}
 _lock = threading.Lock()
 
@@ -85,13 +87,16 @@ def _quantity(value: object) -> tuple[object, ...] | None:
             return None
     elif number is not None:
         return None
-    size = 0
-    for text in (comparator, system, code, unit):
-        if text is not None:
-            if type(text) is not str:
-                return None
-            size += len(text)
-    if size > MEMO_TEXT_MAX:
+    # Each text a str or None, told by the set of their types, and their lengths summed: no
+    # loop over the four (with _concept's codings read the same way, latest by one loop, an
+    # Observation's status read in collect and the onset parsed once: extract of a bench chart
+    # 2.123 to 2.101 million instructions, stage 2.340 to 2.321).
+    if not {type(comparator), type(system), type(code), type(unit)} <= _TEXT_TYPES:
+        return None
+    if (
+        len(comparator or "") + len(system or "") + len(code or "") + len(unit or "")
+        > MEMO_TEXT_MAX
+    ):
         return None
     return kind, number, comparator, system, code, unit
 
@@ -120,12 +125,12 @@ def _concept(value: object) -> tuple[object, ...] | None:
         if type(item) is not dict:
             return None
         get = item.get
-        for part in (get("system"), get("code"), get("display")):
-            if part is not None:
-                if type(part) is not str:
-                    return None
-                size += len(part)
-            found.append(part)
+        system, code, display = get("system"), get("code"), get("display")
+        # Each part a str or None, told by the set of their types (no loop over the three)
+        if not {type(system), type(code), type(display)} <= _TEXT_TYPES:
+            return None
+        size += len(system or "") + len(code or "") + len(display or "")
+        found += (system, code, display)
     if size > MEMO_TEXT_MAX:
         return None
     return tuple(found)

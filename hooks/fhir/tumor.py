@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cds.frozen import builder
+from cds.frozen import builder, every_field_builder
 from cds.interval import Interval
 from cds.model import Stage, TumorInputs
 from hooks.fhir import codes, conditions, metastases
@@ -47,9 +47,12 @@ CORE_NAMES = {
 # Assessment and Extraction: extract of a bench chart 3.48 to 3.47 million instructions, stage
 # 4.03 to 3.98).
 _new_inputs = builder(TumorInputs)
+# Every field given, through its slots: one per tumor, 19 fields (not the frozen __init__'s
+# object.__setattr__ per field).
+_new_tumor = every_field_builder(PrimaryTumor)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Context:
     """Everything extraction found for the patient, shared by the tumors it builds."""
 
@@ -63,6 +66,10 @@ class Context:
     merged: dict[str, str]  # duplicate Condition -> the Condition it was merged into
 
 
+# Built through its slots, not its frozen __init__ (cds.frozen): one per chart.
+new_context = builder(Context)
+
+
 def tumor(context: Context, ref: str) -> PrimaryTumor:
     resource = context.data.resources[ref]
     info = context.infos[ref]
@@ -72,7 +79,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     # ``_classification``: extract of a bench chart, 3.185 to 3.167 million instructions).
     also = tuple(d for d, kept in context.merged.items() if kept == ref) if context.merged else ()
     notes.extend(_merged_note(ref, also))
-    onset = conditions.onset(resource)
+    onset, onset_at = conditions.onset_when(resource)  # parse_when(onset), read once
     verified = conditions.verification(resource)
     condition_final = verified in (None, "confirmed")
     condition_status = verified
@@ -86,7 +93,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
                 value=info.morphology,
                 source=new_source(ref, onset, verified, code_text),
                 final=condition_final,
-                when=parse_when(onset),
+                when=onset_at,
                 problems=info.problems,
             ),
         )
@@ -132,7 +139,7 @@ def tumor(context: Context, ref: str) -> PrimaryTumor:
     if preliminary:
         notes.append("Rests on preliminary data: " + ", ".join(sorted(set(preliminary))) + ".")
     inputs = _inputs(values, unread_sources, conditions.recurrent(resource))
-    return PrimaryTumor(
+    return _new_tumor(
         condition=ref,
         description=conditions.description(
             resource,

@@ -10,9 +10,13 @@ from typing import Any
 import orjson
 
 from cds.assess import assess
+from cds.frozen import builder
 from hooks.fhir.extract import extract
 from hooks.fhir.model import Extraction, TumorReport
 from hooks.fhir.writeback import accepted_observations, mark_accepted
+
+# Built through its slots, not its frozen __init__ (cds.frozen): one per tumor.
+_new_report = builder(TumorReport)
 
 
 def stage_patient(
@@ -36,7 +40,7 @@ def stage_patient(
     # the stage card says they came from an accepted suggestion (hooks.fhir.writeback).
     ours = accepted_observations(resources)
     reports = [
-        TumorReport(mark_accepted(tumor, ours), assess(tumor.inputs))
+        _new_report(mark_accepted(tumor, ours), assess(tumor.inputs))
         for tumor in extraction.primaries
     ]
     return extraction, reports
