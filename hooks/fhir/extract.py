@@ -64,12 +64,13 @@ def extract(
         """Validate on first use (fast path): a malformed resource is skipped with a note."""
         if validate_all:
             return True
-        if ref not in valid:
+        verdict = valid.get(ref)  # one lookup, not a test and a read
+        if verdict is None:
             reason = shape.problem(data.resources[ref])
-            valid[ref] = reason is None
+            verdict = valid[ref] = reason is None
             if reason is not None:
                 data.notes.append(f"{ref} is not valid FHIR R4 and was skipped ({reason}).")
-        return valid[ref]
+        return verdict
 
     infos, unread_conditions = _classify_conditions(data, usable)
     mark = len(data.notes)  # notes on the cancers go before those on Observations

@@ -119,3 +119,37 @@ def test_the_dispatcher_uses_the_function_of_the_order_and_is_bounded() -> None:
         assert len(compiled) == rejected == element_check.SHAPES_MAX - 1
     finally:
         element_check.shape_check = original
+
+
+def test_problem_looks_the_function_of_the_order_up_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``shape.problem`` reads the function of a resource's order from ``shape._SHAPES`` (the
+    dispatcher's own memory), not through ``surely_valid``: its verdict is still
+    ``surely_valid``'s, then R4B's, on valid resources and on invalid ones of a known order."""
+    observation = next(r for r in CORPUS if r.get("resourceType") == "Observation")
+    assert shape.surely_valid(observation)  # its order now has a function
+    order = tuple(observation)
+    assert order in shape._SHAPES["Observation"]
+    calls: list[Any] = []
+    written = shape._SHAPES["Observation"][order]
+
+    def counting(v: Any) -> bool:
+        calls.append(v)
+        return written(v)
+
+    monkeypatch.setitem(shape._SHAPES["Observation"], order, counting)
+    monkeypatch.setattr(shape, "surely_valid", lambda v: pytest.fail("not looked up directly"))
+    bad = copy.deepcopy(observation)
+    bad["id"] = "bad id!"  # outside the id pattern: R4B rejects it too
+    assert shape.problem(observation) is None
+    reason = shape.problem(bad)
+    assert reason is not None
+    assert reason == shape.r4b.problem(bad)
+    assert calls == [observation, bad]
+    monkeypatch.undo()
+    for resource in CORPUS:
+        if resource.get("resourceType") in _ELEMENTS and not shape.surely_valid(resource):
+            continue  # R4B decides those (asserted in test_shape.py)
+        if resource.get("resourceType") in _ELEMENTS:
+            assert shape.problem(resource) is None, resource

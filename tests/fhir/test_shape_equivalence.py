@@ -276,3 +276,20 @@ def test_the_generated_text_is_the_rules_written_out() -> None:
     assert "def CODING(v):" in source
     assert "elif k" in source  # the Coding's few fields
     assert any(name.startswith("INDEX_") for name in namespace)  # the Observation's many
+
+
+def test_ids_without_the_pattern_character_by_character_and_by_length() -> None:
+    """The compiled id test (ASCII, length, "-" and "." made letters, alphanumeric) gives the
+    pattern's verdict on every character alone and at every place of the longest ids, on the
+    lengths around 64 and on the texts made of "-" and "." only (which are valid)."""
+    compiled = eval(  # noqa: S307 - the rule's own expression, as the compiled checks use it
+        "lambda x: " + shape._PRIMITIVES["id"].format(x="x"), dict(shape._NAMES)
+    )
+    texts: list[Any] = ["", "-", ".", "-.", "a-b.c", "-" * 64, "." * 65, "a" * 64, "a" * 65,
+                        None, 1, b"a", ["a"]]  # fmt: skip
+    for c in _CHARACTERS:
+        texts += [c, c * 64, c * 65, "a" * 63 + c, c + "a" * 63, "-" + c, c + "."]
+    for text in texts:
+        assert bool(compiled(text)) == shape_oracle._id(text) == shape._id(text), repr(text)
+    for text in texts[:30] + [c for c in _CHARACTERS if c.isalnum()]:
+        same_verdict(_PLACES["id"](text))
