@@ -2,7 +2,8 @@
 
 ``_vary_origin`` (a request without ``Origin``) must leave a response's headers exactly as
 Starlette's ``CORSMiddleware.send`` followed by the request-id rewrite did, and the body the
-limits hand over (``BodyReplay.take``) must be what reading the replayed message gave.
+limits hand over (``BodyReplay.take``) must be what reading the replayed message gave, and the
+service's ``JsonBody`` must be the response ``Response`` builds for the same bytes.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import pytest
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Message
 
+from hooks.web.app import JsonBody
 from hooks.web.edge import _REQUEST_ID, _vary_origin
 from hooks.web.limits import BodyReplay
 
@@ -88,3 +91,26 @@ def test_the_handed_over_body_is_the_replayed_one() -> None:
     received.clear()
     assert anyio.run(read, True) == by_message
     assert received == ["client"]
+
+
+@pytest.mark.parametrize("body", [b"", b'{"cards":[]}', b'{"cards":["\xc3\xa9"]}' * 500])
+def test_a_json_body_is_the_response_starlette_builds(body: bytes) -> None:
+    built = JsonBody(body)
+    general = Response(body, media_type="application/json")
+    assert vars(built) == vars(general)
+    assert isinstance(built, Response)
+
+    async def messages(response: Response) -> list[Message]:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await response({"type": "http"}, client_receive_never, send)
+        return sent
+
+    assert anyio.run(messages, built) == anyio.run(messages, general)
+
+
+async def client_receive_never() -> Message:
+    raise AssertionError("a response does not read the request")
