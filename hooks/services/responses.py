@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -169,7 +170,9 @@ class ResponseMemory:
         self._templates: dict[bytes, Template] = {}
         # The last ``kept`` patients asked for, least recently asked first. A patient id is a
         # FHIR id (64 characters at most, checked before staging); a longer one is not kept.
-        self._patients: dict[str, None] = {}
+        # An OrderedDict: moving a patient to the end and forgetting the oldest are O(1), where
+        # a dict's ``next(iter())`` walks the slots its deletions left at the front.
+        self._patients: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -181,12 +184,11 @@ class ResponseMemory:
         patients = self._patients
         with self._lock:
             if patient_id in patients:
-                del patients[patient_id]
-                patients[patient_id] = None  # the most recent again
+                patients.move_to_end(patient_id)  # the most recent again
                 return True
             if len(patient_id) <= MEMO_TEXT_MAX:
                 if len(patients) >= self.kept:
-                    del patients[next(iter(patients))]
+                    patients.popitem(last=False)
                 patients[patient_id] = None
             return False
 

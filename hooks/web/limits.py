@@ -308,16 +308,33 @@ class BodyLimitMiddleware:
                 await _refuse(scope, receive, send, exc)
                 return
 
-        replayed = False
+        await self.app(scope, BodyReplay(body, receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+class BodyReplay:
+    """The ``receive`` handed on after the body was read and checked: the whole body as one
+    message, then the client's own ``receive``. An app that reads the body through a Starlette
+    Request can take ``body`` directly instead (``take``: hooks.web.direct)."""
+
+    __slots__ = ("body", "receive", "replayed")
+
+    def __init__(self, body: bytes, receive: Receive) -> None:
+        self.body = body
+        self.receive = receive
+        self.replayed = False
+
+    async def __call__(self) -> Message:
+        if not self.replayed:
+            self.replayed = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        return await self.receive()
+
+    def take(self) -> bytes | None:
+        """The body, counted as received (as reading the message would), or None once it was."""
+        if self.replayed:
+            return None
+        self.replayed = True
+        return self.body
 
 
 def _body_headers(scope: Scope) -> tuple[str | None, str | None]:

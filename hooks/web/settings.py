@@ -378,7 +378,11 @@ AUTH_OFF_WARNING = (
 )
 
 
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
 def is_valid_fhir_id(value: str) -> bool:
     """FHIR R4 ``id`` datatype: 1-64 of [A-Za-z0-9-.], and not ``.`` or ``..``: in a URL those
     are dot segments (RFC 3986 section 5.2.4), so ``Patient/..`` would name the server root."""
-    return re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", value) is not None and value not in {".", ".."}
+    # Compiled once: ``re.fullmatch`` with the pattern text looks it up in re's cache per call.
+    return _FHIR_ID.fullmatch(value) is not None and value not in {".", ".."}

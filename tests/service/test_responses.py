@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import re
 import uuid
 from collections import Counter
@@ -238,3 +239,19 @@ def test_a_response_built_with_real_ids_is_never_remembered() -> None:
 def test_a_direct_build_refuses_ids_that_are_not_unique() -> None:
     with pytest.raises(RuntimeError, match="not unique"):
         direct_response(lambda new_id, when: two_cards(new_id, "x"), 0, lambda: "same", "now")
+
+
+def test_patients_asked_for_match_a_plain_least_recent_first_model() -> None:
+    """The OrderedDict memory says what a list kept least recent first would say."""
+    rng = random.Random(13)  # noqa: S311 (a test's reproducible choices)
+    memory = ResponseMemory(kept=5)
+    model: list[str] = []
+    for _ in range(2000):
+        patient = f"p{rng.randrange(12)}"
+        expected = patient in model
+        if expected:
+            model.remove(patient)
+        elif len(model) >= 5:
+            model.pop(0)
+        model.append(patient)
+        assert memory.asked_before(patient) is expected
