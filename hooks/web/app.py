@@ -22,6 +22,7 @@ import httpx
 import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.telemetry import TelemetryConfig
 from pydantic import ValidationError
 
 from cds.assess import assess
@@ -65,6 +66,9 @@ from hooks.web.wire import Discovery, FeedbackRequest, HookRequest
 log = logging.getLogger("hooks.service")
 
 _M = TypeVar("_M", HookRequest, FeedbackRequest)
+
+#: FastAPI's own OpenTelemetry instrumentation, off (``Settings.opentelemetry``).
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 class Authenticator(Protocol):
@@ -212,6 +216,9 @@ def create_app(
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        # FastAPI asks OpenTelemetry for its providers on every request (about 4 us) unless its
+        # telemetry is off; it is off unless SARCOMA_CDS_OPENTELEMETRY asks for it.
+        telemetry=None if cfg.opentelemetry else _NO_TELEMETRY,
     )
     app.state.settings = cfg
     app.state.authenticator = authenticator

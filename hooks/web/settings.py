@@ -329,6 +329,16 @@ class Settings:
         ),
     )
 
+    opentelemetry: bool = field(
+        default=False,
+        metadata=_m(
+            _parse_bool,
+            "FastAPI's OpenTelemetry spans, metrics and exception logs for every request, for "
+            "a process with a configured OpenTelemetry SDK; off: the service's own metrics and "
+            "logs only",
+        ),
+    )
+
     def __post_init__(self) -> None:
         if self.fhir_timeout > self.fhir_deadline:
             raise SettingsError(
