@@ -53,13 +53,16 @@ class Many:
 @dataclass(frozen=True)
 class Element:
     """A JSON object: only these ``fields``, the ``required`` ones present, at most one field
-    of each group in ``choices`` (``value[x]``), exactly ``size`` fields when given."""
+    of each group in ``choices`` (``value[x]``), exactly ``size`` fields when given.
+    ``common``: the sets of fields real charts give this element most often, commonest first;
+    the functions of a resource's field order test them first (``_Writer.element``)."""
 
     name: str
     fields: Mapping[str, Type]
     required: tuple[str, ...] = ()
     choices: tuple[tuple[str, ...], ...] = ()
     size: int | None = None
+    common: tuple[tuple[str, ...], ...] = ()
 
 
 #: A primitive type's name (a key of the ``primitives`` given to ``compile_checks``), a code
@@ -137,7 +140,7 @@ def shape_source(
     """The text of ``shape_check``'s function (its constants are put into ``namespace``)."""
     if not _fits(element, keys):
         return None
-    writer = _Writer(primitives, namespace)
+    writer = _Writer(primitives, namespace, common=True)
     values = [f"a{i}" for i in range(len(keys))]
     for key, value in zip(keys, values, strict=True):
         writer.value(element.fields[key], value, 1)
@@ -178,9 +181,12 @@ def compiled_source(
 
 
 class _Writer:
-    def __init__(self, primitives: Mapping[str, str], namespace: dict[str, Any]):
+    def __init__(
+        self, primitives: Mapping[str, str], namespace: dict[str, Any], *, common: bool = False
+    ):
         self.primitives = primitives
         self.namespace = namespace
+        self.common = common  # test the elements' common sets of fields first (``element``)
         self.lines: list[str] = []
         self.n = 0  # numbers the local names of nested values
 
@@ -220,6 +226,49 @@ class _Writer:
         self.value(t, f"x{n}", indent)
 
     def element(self, e: Element, x: str, indent: int) -> None:
+        if self.common and e.common:
+            self.common_fields(e, x, indent)
+        else:
+            self.general(e, x, indent)
+
+    def common_fields(self, e: Element, x: str, indent: int) -> None:
+        """Statements with ``general``'s verdict that read a dict of one of the sets of fields
+        in ``e.common`` (told apart by their sizes) by key, each value checked by its field's
+        statements: a dict of that size with those keys has nothing else to test (those fields
+        are known, the required ones among them, at most one per choice group: ``_fits``). A
+        key missing (KeyError), or another size, and the general function decides; a value
+        refused is refused by it too (it checks every value by the same statements).
+        Callgrind, bench charts: extract 2.086 to 1.968 million instructions per chart (the key
+        loop with its comparisons costs more than the size and a lookup per key)."""
+        sizes = [len(names) for names in e.common]
+        if len(set(sizes)) != len(sizes):
+            raise ValueError(f"{e.name}: two common sets of fields of one size")
+        for names in e.common:
+            if not _fits(e, names) or len(set(names)) != len(names):
+                raise ValueError(f"{e.name}: no valid dict has the fields {names}")
+        general = f"GENERAL_{e.name}"
+        if general not in self.namespace:
+            self.namespace[general] = compile_checks([e], self.primitives, self.namespace)[e.name]
+        self.n += 1
+        n = self.n
+        size, value = f"n{n}", f"x{n}"
+        self.emit(indent, "try:")
+        self.emit(indent + 1, f"if type({x}) is not dict:")
+        self.emit(indent + 2, "return False")
+        self.emit(indent + 1, f"{size} = len({x})")
+        for i, names in enumerate(e.common):
+            self.emit(indent + 1, f"{'if' if i == 0 else 'elif'} {size} == {len(names)}:")
+            for name in names:
+                self.emit(indent + 2, f"{value} = {x}[{name!r}]")
+                self.value(e.fields[name], value, indent + 2)
+        self.emit(indent + 1, f"elif not {general}({x}):")
+        self.emit(indent + 2, "return False")
+        self.emit(indent, "except KeyError:  # not the common set of fields of its size")
+        self.emit(indent + 1, f"if not {general}({x}):")
+        self.emit(indent + 2, "return False")
+
+    def general(self, e: Element, x: str, indent: int) -> None:
+        """Statements that return False unless ``x`` is a valid ``e``, for any dict."""
         self.n += 1
         n = self.n
         self.emit(indent, f"if type({x}) is not dict or not {x}:")
