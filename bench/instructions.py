@@ -11,7 +11,9 @@ runs generate, serialize and parse the same ``COUNT`` charts); the difference di
 - ``extract``: hooks.fhir.extract (the reader, with its validity check)
 - ``stage``: extraction and cds.assess (hooks.services.staging.stage_patient)
 - ``respond``: the whole answer in process: parse the body, gather the prefetch, stage, build
-  and serialize the cards (hooks.services.bounds.staged_template), fill ids
+  and serialize the cards (hooks.services.bounds.staged_template), fill ids; built as a
+  template, as a chart asked for again is (a patient's first chart is built directly, for
+  less), so that the figure compares with those of earlier versions
 
 Figures only, nothing asserted; used to compare two versions of the hot path exactly.
 """
