@@ -4,7 +4,6 @@ slot-built _Staged and Context are the objects their __init__ makes."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from cds import assess
 from cds.model import FnclccScores, M, N, Stage, Status
 from hooks.fhir.chart import Chart
 from hooks.fhir.tumor import Context, new_context
+from tests.cds.same_object import same_object as _same
 
 
 @pytest.mark.parametrize("enum", [N, M], ids=lambda e: e.__name__)
@@ -24,14 +24,6 @@ def test_members_by_value_are_the_enum_calls(enum: Any) -> None:
             assert (by_value.get(value) or enum(value)) is enum(value)
     with pytest.raises(ValueError, match="is not a valid"):
         _ = by_value.get("N7") or enum("N7")
-
-
-def _same(a: Any, b: Any) -> None:
-    assert type(a) is type(b)
-    assert a == b
-    assert repr(a) == repr(b)
-    for f in dataclasses.fields(a):
-        assert getattr(a, f.name) is getattr(b, f.name), f.name
 
 
 def test_the_slot_built_staged_is_the_init_one() -> None:

@@ -4,30 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cds.frozen import builder
-from cds.model import Assessment, TumorInputs
+from cds.model import Assessment, FnclccScores, GradeResult, TraceStep, TumorInputs
 from cds.numbers import Checked, Verdict
-from hooks.fhir.model import Extraction, Source
+from hooks.fhir.model import Extraction, Source, TumorReport
 from hooks.fhir.read import Finding, Links
+from tests.cds.same_object import same_object as _same
 
-BUILT = [Finding, Source, Links, Checked, TumorInputs, Assessment, Extraction]
+BUILT = [
+    Finding, Source, Links, Checked, TumorInputs, Assessment, Extraction,
+    TumorReport, FnclccScores, GradeResult, TraceStep,
+]  # fmt: skip
 _VALUE = st.one_of(
     st.none(), st.text(max_size=5), st.integers(), st.booleans(), st.tuples(st.text(max_size=3))
 )
-
-
-def _same(a: Any, b: Any) -> None:
-    assert type(a) is type(b)
-    assert a == b
-    assert repr(a) == repr(b)
-    for f in dataclasses.fields(a):
-        assert getattr(a, f.name) is getattr(b, f.name), f.name
 
 
 @pytest.mark.parametrize("cls", BUILT, ids=lambda c: c.__name__)

@@ -1,6 +1,6 @@
-"""``cds.frozen.every_field_builder`` and the builders of this round (PrimaryTumor, TumorReport,
-FnclccScores, GradeResult, TraceStep) make exactly the object the dataclass's own ``__init__``
-makes; the not-graded row of a morphology, remembered, is the table's own answer."""
+"""``cds.frozen.every_field_builder`` (PrimaryTumor) makes exactly the object the dataclass's own
+``__init__`` makes (the other slot-built values: tests/cds/test_frozen.py); the not-graded row
+of a morphology, remembered, is the table's own answer."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cds import grading
-from cds.frozen import builder, every_field_builder
-from cds.model import FnclccScores, GradeResult, TraceStep
-from hooks.fhir.model import PrimaryTumor, TumorReport
+from cds.frozen import every_field_builder
+from hooks.fhir.model import PrimaryTumor
+from tests.cds.same_object import same_object as _same
 
 _VALUE = st.one_of(
     st.none(),
@@ -24,14 +24,6 @@ _VALUE = st.one_of(
     st.tuples(st.text(max_size=3)),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
-
-
-def _same(a: Any, b: Any) -> None:
-    assert type(a) is type(b)
-    assert a == b
-    assert repr(a) == repr(b)
-    for f in dataclasses.fields(a):
-        assert getattr(a, f.name) is getattr(b, f.name), f.name
 
 
 @pytest.mark.parametrize("cls", [PrimaryTumor], ids=lambda c: c.__name__)
@@ -47,18 +39,6 @@ def test_every_field_builder_wants_every_field() -> None:
     build: Any = every_field_builder(PrimaryTumor)
     with pytest.raises(TypeError):
         build(condition="Condition/x", description="x", inputs=None)
-
-
-@pytest.mark.parametrize(
-    "cls", [TumorReport, FnclccScores, GradeResult, TraceStep], ids=lambda c: c.__name__
-)
-@given(data=st.data())
-def test_the_builders_of_this_round_make_the_same_object(cls: type, data: st.DataObject) -> None:
-    names = [f.name for f in dataclasses.fields(cls)]
-    required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
-    given_names = required + [n for n in names if n not in required and data.draw(st.booleans())]
-    values = {n: data.draw(_VALUE) for n in given_names}
-    _same(builder(cls)(**values), cls(**values))
 
 
 def test_the_remembered_not_graded_row_is_the_tables() -> None:
