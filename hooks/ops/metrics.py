@@ -151,7 +151,7 @@ def _stage_series(stage_group: str) -> Any:
 
 
 def observe_staging(reports: Iterable[Any]) -> None:
-    """Count each staged tumour by status and stage group. The series are looked up once per
+    """Count each staged tumor by status and stage group. The series are looked up once per
     label value (the labels are AJCC enums: a fixed set): two ``labels`` calls cost about
     3 us per report."""
     for report in reports:
