@@ -38,7 +38,7 @@ from cds.model import (
     TumorInputs,
 )
 from cds.numbers import shown
-from cds.tables import Row, table
+from cds.tables import Row, new_step, table
 
 DIFFERENTIATION = table("fnclcc-differentiation")
 MITOTIC = table("fnclcc-mitotic-count")
@@ -51,7 +51,6 @@ COMPONENTS = ("differentiation", "mitotic-count", "necrosis")
 # Built through their slots, not their frozen __init__ (cds.frozen): one of each per tumor.
 _new_scores = builder(FnclccScores)
 _new_grade = builder(GradeResult)
-_new_step = builder(TraceStep)
 
 
 # The not-graded row of a morphology: a pure function of the code and the table, looked up
@@ -341,7 +340,7 @@ def fnclcc_grade(inputs: TumorInputs) -> GradeResult:
     elif recorded is not None:
         grade, basis = recorded, Basis.RECORDED
         trace.append(
-            _new_step(
+            new_step(
                 table="fnclcc-grade",
                 row=str(recorded),
                 source=TOTAL.source,

@@ -156,8 +156,9 @@ class Row:
 
 
 _MEMO_SIZE = 4096
-# Built through its slots, not its frozen __init__ (cds.frozen): Table.step, several per tumor.
-_new_step = builder(TraceStep)
+#: A ``TraceStep`` built through its slots, not its frozen __init__ (cds.frozen): several per
+#: tumor (``Table.step``, and ``cds.grading``'s own steps).
+new_step = builder(TraceStep)
 
 
 def _cell_matches(kind: str, cond: Condition, value: Query) -> bool:
@@ -311,7 +312,7 @@ class Table:
 
     def step(self, row: Row, explanation: str) -> TraceStep:
         """The trace step saying that ``row`` of this table decided something, and why."""
-        return _new_step(self.id, row.key, self.source, explanation)
+        return new_step(self.id, row.key, self.source, explanation)
 
 
 def _number(value: object, where: str) -> Decimal:

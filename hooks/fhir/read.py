@@ -234,17 +234,6 @@ def effective(resource: JSON) -> tuple[str | None, datetime | None]:
         period = period or {}
         end, start = period.get("end"), period.get("start")
     raw = get("effectiveDateTime")
-    # An aware date-time text (the commonest effectiveDateTime) is parsed here, as parse_when
-    # parses a text of more than 7 characters, without its call; anything else goes through it
-    # (with the builders of this round: extract of a bench chart 2.150 to 2.123 million
-    # instructions, stage 2.40 to 2.340).
-    if type(raw) is str and len(raw) > 7:
-        try:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo:
-            return raw, moment
     when = parse_when(raw)
     if when is not None:
         return str(raw), when
@@ -319,9 +308,7 @@ def shared_links(resource: JSON, aliases: Mapping[str, str], known: dict[str, Li
         and type(item := focus[0]) is dict
         and type(text := item.get("reference")) is str
         # None of the other four elements: absent, told by one set operation in C (a present
-        # one, even null, is looked at one by one as before; with Context and _Staged through
-        # their slots and N/M found by value: extract 2.101 to 2.096 million instructions per
-        # bench chart, stage 2.321 to 2.302)
+        # one, even null, is looked at one by one as before)
         and (
             resource.keys().isdisjoint(_OTHER_LINKS)
             or (

@@ -88,9 +88,7 @@ def _quantity(value: object) -> tuple[object, ...] | None:
     elif number is not None:
         return None
     # Each text a str or None, told by the set of their types, and their lengths summed: no
-    # loop over the four (with _concept's codings read the same way, latest by one loop, an
-    # Observation's status read in collect and the onset parsed once: extract of a bench chart
-    # 2.123 to 2.101 million instructions, stage 2.340 to 2.321).
+    # loop over the four (_concept reads its codings the same way).
     if not {type(comparator), type(system), type(code), type(unit)} <= _TEXT_TYPES:
         return None
     if (
